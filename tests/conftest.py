@@ -1,0 +1,47 @@
+"""Test configuration: hypothesis profiles and the ``--thorough`` switch.
+
+* Default (CI) profile ``ci``: few examples, no deadline, derandomized, so the whole suite stays
+  within CI's time and gives the same cases on every run.
+* ``pytest --thorough`` (or ``VAETHEORY_THOROUGH=1``) loads profile ``thorough``: many more
+  examples, and property tests use their longer optimisation runs (see ``tests.strategies.budget``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=200,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile("ci")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--thorough",
+        action="store_true",
+        default=False,
+        help="run the property-based tests with the thorough profile (more examples, longer runs)",
+    )
+
+
+def pytest_configure(config):
+    import tests.strategies as strategies
+
+    thorough = config.getoption("--thorough") or os.environ.get("VAETHEORY_THOROUGH") == "1"
+    strategies.THOROUGH = bool(thorough)
+    settings.load_profile("thorough" if thorough else "ci")

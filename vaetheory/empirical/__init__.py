@@ -1,0 +1,1 @@
+"""PyTorch experiments: Gaussian VAEs with every decoder-variance policy, blow-up, estimators."""
