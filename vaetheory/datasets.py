@@ -101,3 +101,90 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
             f"IDX file {str(p)!r} holds {len(raw) - header} data bytes; its header {dims} needs {expected}"
         )
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+# --- MNIST and Fashion-MNIST from a local directory of IDX files ------------------------------------
+
+#: data set kinds that :func:`load_mnist` reads (both use the same IDX file names)
+MNIST_KINDS = ("mnist", "fashion")
+#: the two standard splits of MNIST and Fashion-MNIST
+MNIST_SPLITS = ("train", "test")
+#: scalings of the uint8 pixels: ``"unit"`` divides by 255 (pixels in [0, 1]), ``"none"`` keeps 0..255
+MNIST_SCALINGS = ("unit", "none")
+
+_MNIST_STEMS = {
+    ("train", "images"): "train-images",
+    ("train", "labels"): "train-labels",
+    ("test", "images"): "t10k-images",
+    ("test", "labels"): "t10k-labels",
+}
+
+
+def _mnist_file(data_dir: Path, kind: str, split: str, part: str) -> Path:
+    """The IDX file of one split and part in ``data_dir``, under any of its usual names.
+
+    The standard names are ``train-images-idx3-ubyte`` (``-idx1-`` for labels) and
+    ``t10k-...``, optionally ``.gz``; some mirrors write ``train-images.idx3-ubyte``.
+    """
+    stem = _MNIST_STEMS[(split, part)]
+    idx = "idx3" if part == "images" else "idx1"
+    names = [f"{stem}-{idx}-ubyte", f"{stem}.{idx}-ubyte"]
+    candidates = [n + suffix for n in names for suffix in ("", ".gz")]
+    for name in candidates:
+        if (data_dir / name).is_file():
+            return data_dir / name
+    raise ValueError(
+        f"data directory {str(data_dir)!r} has no {kind} {split} {part} file; expected one of "
+        f"{', '.join(candidates)}"
+    )
+
+
+def _check_mnist_args(data_dir, kind: str, split: str) -> Path:
+    check_choice("kind", kind, MNIST_KINDS)
+    check_choice("split", split, MNIST_SPLITS)
+    path = Path(data_dir)
+    if not path.is_dir():
+        raise ValueError(f"data directory {str(path)!r} does not exist or is not a directory")
+    return path
+
+
+def load_mnist(
+    data_dir: str | os.PathLike[str],
+    kind: str = "mnist",
+    split: str = "train",
+    scale: str = "unit",
+) -> np.ndarray:
+    """MNIST or Fashion-MNIST images from a local directory of IDX files, as ``(n, rows*cols)`` float64.
+
+    Reads the standard file names (``train-images-idx3-ubyte`` / ``t10k-images-idx3-ubyte``, plain
+    or ``.gz``; LeCun et al., the MNIST database; Xiao, Rasul & Vollgraf 2017, Fashion-MNIST,
+    arXiv:1708.07747, which keeps MNIST's names and format). Each image is flattened row by row.
+    ``scale="unit"`` divides the uint8 pixels by 255 so they lie in [0, 1]; ``"none"`` keeps 0..255.
+    Nothing is downloaded: a missing directory, a missing file or a corrupt header is a
+    ``ValueError`` naming the path.
+    """
+    path = _check_mnist_args(data_dir, kind, split)
+    check_choice("scale", scale, MNIST_SCALINGS)
+    file = _mnist_file(path, kind, split, "images")
+    images = read_idx(file)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise ValueError(
+            f"IDX file {str(file)!r} must hold uint8 images of shape (n, rows, cols); "
+            f"got {images.dtype} of shape {images.shape}"
+        )
+    data = images.reshape(images.shape[0], -1).astype(np.float64)
+    if scale == "unit":
+        data /= 255.0
+    return check_finite_array(f"IDX file {str(file)!r}", data, ndim=2, min_rows=2)
+
+
+def load_mnist_labels(
+    data_dir: str | os.PathLike[str], kind: str = "mnist", split: str = "train"
+) -> np.ndarray:
+    """The class labels (0..9) of :func:`load_mnist` for the same directory and split, as int64."""
+    path = _check_mnist_args(data_dir, kind, split)
+    file = _mnist_file(path, kind, split, "labels")
+    labels = read_idx(file)
+    if labels.ndim != 1:
+        raise ValueError(f"IDX file {str(file)!r} must hold a 1-D label array; got shape {labels.shape}")
+    return labels.astype(np.int64)

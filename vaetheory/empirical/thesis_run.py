@@ -1,0 +1,290 @@
+"""The resumable driver of the thesis chapter's study (:mod:`vaetheory.empirical.thesis`).
+
+:func:`reproduce_thesis_chapter` trains and evaluates every configuration into ``out_dir``:
+
+* ``run.json``: what the run is (data, seed, settings); a rerun with other options is refused
+  rather than mixing results;
+* ``configs/<name>/result.json`` and ``arrays.npz``: one configuration's measurements and images,
+  written when it is finished (atomically); a rerun skips every configuration that has them;
+* ``configs/<name>/training/``: the training log and checkpoints of
+  :func:`vaetheory.empirical.training.train`, which resumes an interrupted configuration;
+* ``results.json`` (one object per configuration under ``"configurations"``, with provenance),
+  ``table.md`` and ``summary.md`` (:mod:`vaetheory.empirical.thesis_claims`).
+
+Progress is one line per configuration on stderr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaetheory._validation import check_int
+from vaetheory.empirical.thesis import (
+    DEFAULT_SETTINGS,
+    QUICK_SETTINGS,
+    ConfigurationResult,
+    RunSettings,
+    ThesisConfiguration,
+    data_spectrum,
+    evaluate_configuration,
+    load_thesis_data,
+    predicted_active_units,
+    thesis_configurations,
+)
+from vaetheory.provenance import provenance
+from vaetheory.results import Result, dumps, to_jsonable
+
+#: how many leading eigenvalues of the data covariance go into results.json
+N_SPECTRUM = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class ThesisReproduction(Result):
+    """A finished (or resumed) run: every configuration's result, and where the files are."""
+
+    out_dir: str
+    data: str
+    data_source: str
+    n_train: int
+    n_test: int
+    image_shape: tuple[int, int]
+    seed: int
+    quick: bool
+    settings: dict[str, Any]
+    spectrum: tuple[float, ...]
+    configurations: tuple[ConfigurationResult, ...]
+    status: dict[str, str]
+    provenance: dict[str, Any]
+
+    def by_name(self) -> dict[str, ConfigurationResult]:
+        return {c.config: c for c in self.configurations}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _run_key(data: str, data_dir, seed: int, quick: bool, settings: RunSettings) -> dict[str, Any]:
+    return to_jsonable(
+        {
+            "data": data,
+            "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
+            "seed": seed,
+            "quick": quick,
+            "settings": dataclasses.asdict(settings),
+        }
+    )
+
+
+def _check_run_key(out: Path, key: dict[str, Any]) -> None:
+    path = out / "run.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old != key:
+            diff = sorted(k for k in key if old.get(k) != key[k])
+            raise ValueError(
+                f"output directory {str(out)!r} holds a run with other options ({', '.join(diff)} differ); "
+                "resume it with the same options or choose another --out"
+            )
+    else:
+        _write_atomic(path, json.dumps(key, indent=2) + "\n")
+
+
+def load_configuration_result(config_dir: Path) -> ConfigurationResult:
+    """A finished configuration's :class:`ConfigurationResult` from its ``result.json``."""
+    raw = json.loads((Path(config_dir) / "result.json").read_text())
+    fields = {f.name for f in dataclasses.fields(ConfigurationResult)}
+    kwargs = {k: raw[k] for k in fields}
+    for k in ("kl_per_dimension", "activity"):
+        kwargs[k] = tuple(kwargs[k])
+    return ConfigurationResult(**kwargs)
+
+
+def load_configuration_arrays(config_dir: Path) -> dict[str, np.ndarray]:
+    """The images of a finished configuration (originals, reconstructions, samples, grid)."""
+    with np.load(Path(config_dir) / "arrays.npz", allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
+
+
+def _log(progress: bool, message: str) -> None:
+    if progress:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _train_and_evaluate(
+    config: ThesisConfiguration,
+    data,
+    spectrum: np.ndarray,
+    settings: RunSettings,
+    *,
+    seed: int,
+    config_dir: Path,
+    progress: bool,
+    parameters: dict[str, Any],
+) -> ConfigurationResult:
+    import torch
+
+    from vaetheory.empirical.training import TrainConfig, train
+
+    torch.set_flush_denormal(True)
+    train_config = TrainConfig(
+        variance=config.variance,
+        sigma=config.sigma_std,
+        beta=config.beta,
+        data=data.name,
+        latent=config.latent,
+        hidden=settings.hidden,
+        steps=settings.steps,
+        batch_size=settings.batch_size,
+        lr=settings.lr,
+        seed=seed,
+        log_every=max(settings.steps // 20, 1),
+    )
+    start = time.perf_counter()
+    trained = train(
+        train_config, data=data.x_train, out_dir=config_dir / "training", resume=True, progress=progress
+    )
+    seconds = time.perf_counter() - start
+    metrics, arrays = evaluate_configuration(trained.model, config, data.x_test, settings, seed=seed)
+    predicted, threshold = predicted_active_units(spectrum, config)
+    history = list(trained.history or [])
+    final = float(history[-1]["elbo"]) if history and "elbo" in history[-1] else None
+    result = ConfigurationResult(
+        config=config.name,
+        variance=config.variance,
+        sigma=config.sigma_std,
+        beta=config.beta,
+        latent=config.latent,
+        effective_variance=config.effective_variance,
+        chapter_figures=config.chapter,
+        predicted_active_units=predicted,
+        predicted_threshold_variance=threshold,
+        train_seconds=seconds,
+        final_train_objective=final,
+        stopped_reason=getattr(trained, "stopped_reason", None),
+        provenance=provenance(
+            seed=seed, parameters={**parameters, "configuration": dataclasses.asdict(config)}
+        ),
+        **metrics,
+    )
+    np.savez(config_dir / "arrays.tmp.npz", **arrays)
+    os.replace(config_dir / "arrays.tmp.npz", config_dir / "arrays.npz")
+    _write_atomic(config_dir / "result.json", result.to_json() + "\n")
+    return result
+
+
+def reproduce_thesis_chapter(
+    out_dir: str | os.PathLike[str],
+    *,
+    data: str = "digits",
+    data_dir: str | os.PathLike[str] | None = None,
+    quick: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    configurations: Sequence[ThesisConfiguration] | None = None,
+    settings: RunSettings | None = None,
+) -> ThesisReproduction:
+    """Train and evaluate the chapter's configurations into ``out_dir``; resume an interrupted run.
+
+    ``quick`` selects :data:`QUICK_SETTINGS` (else :data:`DEFAULT_SETTINGS`); ``settings`` overrides
+    both (the tests use a smaller run). ``configurations`` defaults to :func:`thesis_configurations`.
+    Every configuration is trained with the same ``seed`` (same initialisation and minibatches), so
+    the differences between them come from the configuration alone.
+    """
+    from vaetheory.empirical.thesis_claims import render_summary, render_table
+    from vaetheory.plots.style import prepare_output_dir
+
+    seed = check_int("seed", seed, low=0)
+    settings = settings or (QUICK_SETTINGS if quick else DEFAULT_SETTINGS)
+    configs = tuple(configurations or thesis_configurations())
+    names = [c.name for c in configs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"configurations must have distinct names; got {names}")
+    thesis_data = load_thesis_data(
+        data, data_dir, seed=seed, max_train=settings.max_train, max_test=settings.max_test
+    )
+    out = prepare_output_dir(out_dir)
+    key = _run_key(data, data_dir, seed, quick, settings)
+    _check_run_key(out, key)
+    spectrum = data_spectrum(thesis_data.x_train)
+    parameters = {**key, "n_train": len(thesis_data.x_train), "n_test": len(thesis_data.x_test)}
+    _log(
+        progress,
+        f"thesis-ch5: {len(configs)} configurations on {data} ({len(thesis_data.x_train)} training, "
+        f"{len(thesis_data.x_test)} held-out points, {settings.steps} steps each) -> {out}",
+    )
+    results, status = [], {}
+    for i, config in enumerate(configs, 1):
+        config_dir = out / "configs" / config.name
+        tag = f"[{i}/{len(configs)}] {config.name}"
+        if (config_dir / "result.json").exists() and (config_dir / "arrays.npz").exists():
+            result = load_configuration_result(config_dir)
+            status[config.name] = "skipped"
+            _log(progress, f"{tag}: finished earlier, skipped")
+        else:
+            config_dir.mkdir(parents=True, exist_ok=True)
+            _log(progress, f"{tag}: training ...")
+            result = _train_and_evaluate(
+                config,
+                thesis_data,
+                spectrum,
+                settings,
+                seed=seed,
+                config_dir=config_dir,
+                progress=progress,
+                parameters=parameters,
+            )
+            status[config.name] = "trained"
+            _log(
+                progress,
+                f"{tag}: done in {result.train_seconds:.1f} s; held-out recon MSE {result.recon_mse:.4g}, "
+                f"ELBO {result.elbo:.4g}, active units {result.active_units}/{result.latent} "
+                f"(linear theory {result.predicted_active_units})",
+            )
+        results.append(result)
+    reproduction = ThesisReproduction(
+        out_dir=str(out),
+        data=data,
+        data_source=thesis_data.source,
+        n_train=len(thesis_data.x_train),
+        n_test=len(thesis_data.x_test),
+        image_shape=thesis_data.image_shape,
+        seed=seed,
+        quick=quick,
+        settings=dataclasses.asdict(settings),
+        spectrum=tuple(float(v) for v in spectrum[:N_SPECTRUM]),
+        configurations=tuple(results),
+        status=status,
+        provenance=provenance(seed=seed, parameters=parameters),
+    )
+    _write_atomic(out / "results.json", dumps(reproduction.to_dict()) + "\n")
+    _write_atomic(out / "table.md", render_table(reproduction) + "\n")
+    _write_atomic(out / "summary.md", render_summary(reproduction) + "\n")
+    return reproduction
+
+
+def load_reproduction(out_dir: str | os.PathLike[str]) -> ThesisReproduction:
+    """A finished run read back from ``out_dir/results.json`` (for figures and notebooks)."""
+    path = Path(out_dir) / "results.json"
+    if not path.is_file():
+        raise ValueError(f"{str(path)!r} does not exist; run `vaetheory reproduce thesis-ch5` first")
+    raw = json.loads(path.read_text())
+    fields = {f.name for f in dataclasses.fields(ThesisReproduction)}
+    kwargs = {k: raw[k] for k in fields}
+    kwargs["configurations"] = tuple(
+        load_configuration_result(Path(out_dir) / "configs" / c["config"]) for c in raw["configurations"]
+    )
+    kwargs["image_shape"] = tuple(kwargs["image_shape"])
+    kwargs["spectrum"] = tuple(kwargs["spectrum"])
+    return ThesisReproduction(**kwargs)
