@@ -209,26 +209,58 @@ def load_thesis_data(
     return ThesisData(data, x_train, x_test, shape, source)
 
 
-def data_spectrum(x: np.ndarray) -> np.ndarray:
-    r"""Eigenvalues l_1 >= l_2 >= ... of S = (1/n) \sum (x - \bar x)(x - \bar x)^T (THEORY.md section 3)."""
-    centred = x - x.mean(axis=0)
-    cov = centred.T @ centred / len(x)
-    return np.clip(np.linalg.eigvalsh(cov)[::-1], 0.0, None)
+def data_moments(x: np.ndarray):
+    r"""Mean and eigenvalues l_1 >= l_2 >= ... of S = (1/n) \sum (x - \bar x)(x - \bar x)^T.
 
-
-def predicted_active_units(spectrum: np.ndarray, config: ThesisConfiguration) -> tuple[int, float]:
-    r"""The linear VAE's number of active units and the variance it compares the spectrum with.
-
-    Fixed \sigma: direction j is active iff l_j > \beta \sigma^2 (THEORY.md section 3, Lucas et al.
-    2019), so the count is min(q, #{j : l_j > \beta \sigma^2}). Learned (shared) variance: pPCA's
-    \sigma^2_{ML} = (1/(d - q)) \sum_{j > q} l_j and the count #{j <= q : l_j > \sigma^2_{ML}}.
+    :func:`vaetheory.linear.moments.sample_moments` of the training points (THEORY.md section 3).
     """
-    q = config.latent
-    if config.effective_variance is not None:
-        threshold = config.effective_variance
-        return int(min(q, np.sum(spectrum > threshold))), float(threshold)
-    threshold = float(np.mean(spectrum[q:])) if len(spectrum) > q else 0.0
-    return int(np.sum(spectrum[:q] > threshold)), threshold
+    from vaetheory.linear.moments import sample_moments
+
+    return sample_moments(x)
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearPrediction(Result):
+    r"""The linear VAE's prediction for one configuration (its closed-form global optimum).
+
+    ``active_units``: #{j <= q : l_j > t}; ``threshold_variance``: t = \beta \sigma^2 for a fixed
+    decoder variance, pPCA's \sigma^2_{ML} = (1/(d - q)) \sum_{j > q} l_j when it is learned (shared);
+    ``recon_mse`` and ``elbo``: the optimum's held-out reconstruction MSE of the encoder mean,
+    mean over points and pixels of (x - \mu - W^* V^* (x - \mu))^2, and its held-out ELBO (\beta = 1,
+    nats per point). THEORY.md section 3; Lucas et al. (2019), arXiv:1911.02469.
+    """
+
+    active_units: int
+    threshold_variance: float
+    recon_mse: float
+    elbo: float
+
+
+def linear_prediction(moments, config: ThesisConfiguration, x_test: np.ndarray) -> LinearPrediction:
+    r"""The linear VAE at its global optimum for ``config``, evaluated on ``x_test``.
+
+    Fixed \sigma: :func:`vaetheory.linear.variants.beta_vae_optimum` (direction j active iff
+    l_j > \beta \sigma^2); learned: :func:`vaetheory.linear.linear_vae.linear_vae_optimum` (shared
+    \sigma^2 = \sigma^2_{ML}; the nonlinear model learns a per-pixel variance instead).
+    """
+    from vaetheory.linear.linear_vae import linear_vae_elbo, linear_vae_optimum
+    from vaetheory.linear.variants import beta_vae_optimum
+
+    if config.sigma_std is None:
+        opt = linear_vae_optimum(moments, config.latent)
+        threshold = opt.noise_variance
+    else:
+        opt = beta_vae_optimum(moments, config.latent, config.beta, config.sigma_std**2)
+        threshold = opt.effective_variance
+    centred = x_test - opt.mean
+    recon = centred @ opt.V.T @ opt.W.T
+    elbo = linear_vae_elbo(x_test, opt.W, opt.V, opt.D, opt.noise_variance, opt.mean)
+    return LinearPrediction(
+        active_units=int(np.sum(opt.active)),
+        threshold_variance=float(threshold),
+        recon_mse=float(np.mean((centred - recon) ** 2)),
+        elbo=elbo,
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -267,6 +299,8 @@ class ConfigurationResult(Result):
     active_unit_threshold: float
     predicted_active_units: int
     predicted_threshold_variance: float
+    linear_recon_mse: float
+    linear_elbo: float
     sample_alpha: float
     sample_pixel_variance: dict[str, float]
     sample_nearest_sq_distance: dict[str, float]

@@ -34,10 +34,10 @@ from vaetheory.empirical.thesis import (
     ConfigurationResult,
     RunSettings,
     ThesisConfiguration,
-    data_spectrum,
+    data_moments,
     evaluate_configuration,
+    linear_prediction,
     load_thesis_data,
-    predicted_active_units,
     thesis_configurations,
 )
 from vaetheory.provenance import provenance
@@ -125,7 +125,7 @@ def _log(progress: bool, message: str) -> None:
 def _train_and_evaluate(
     config: ThesisConfiguration,
     data,
-    spectrum: np.ndarray,
+    moments,
     settings: RunSettings,
     *,
     seed: int,
@@ -157,7 +157,7 @@ def _train_and_evaluate(
     )
     seconds = time.perf_counter() - start
     metrics, arrays = evaluate_configuration(trained.model, config, data.x_test, settings, seed=seed)
-    predicted, threshold = predicted_active_units(spectrum, config)
+    linear = linear_prediction(moments, config, data.x_test)
     history = list(trained.history or [])
     final = float(history[-1]["elbo"]) if history and "elbo" in history[-1] else None
     result = ConfigurationResult(
@@ -168,8 +168,10 @@ def _train_and_evaluate(
         latent=config.latent,
         effective_variance=config.effective_variance,
         chapter_figures=config.chapter,
-        predicted_active_units=predicted,
-        predicted_threshold_variance=threshold,
+        predicted_active_units=linear.active_units,
+        predicted_threshold_variance=linear.threshold_variance,
+        linear_recon_mse=linear.recon_mse,
+        linear_elbo=linear.elbo,
         train_seconds=seconds,
         final_train_objective=final,
         stopped_reason=getattr(trained, "stopped_reason", None),
@@ -217,7 +219,7 @@ def reproduce_thesis_chapter(
     out = prepare_output_dir(out_dir)
     key = _run_key(data, data_dir, seed, quick, settings)
     _check_run_key(out, key)
-    spectrum = data_spectrum(thesis_data.x_train)
+    moments = data_moments(thesis_data.x_train)
     parameters = {**key, "n_train": len(thesis_data.x_train), "n_test": len(thesis_data.x_test)}
     _log(
         progress,
@@ -238,7 +240,7 @@ def reproduce_thesis_chapter(
             result = _train_and_evaluate(
                 config,
                 thesis_data,
-                spectrum,
+                moments,
                 settings,
                 seed=seed,
                 config_dir=config_dir,
@@ -263,7 +265,7 @@ def reproduce_thesis_chapter(
         seed=seed,
         quick=quick,
         settings=dataclasses.asdict(settings),
-        spectrum=tuple(float(v) for v in spectrum[:N_SPECTRUM]),
+        spectrum=tuple(float(v) for v in moments.eigenvalues[:N_SPECTRUM]),
         configurations=tuple(results),
         status=status,
         provenance=provenance(seed=seed, parameters=parameters),
