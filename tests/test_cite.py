@@ -197,3 +197,25 @@ def test_citation_cff_matches_package_version_and_cite_entry():
     ref = vaetheory_reference()
     assert " ".join(cff["title"].split()) == _plain(ref.field("title"))
     assert cff["authors"][0]["name"] == _plain(ref.field("author"))
+
+
+def test_citation_cff_references_match_the_bibliography():
+    """CITATION.cff lists the papers of the bibliography with the same authors, titles and years."""
+    cff_refs = _citation_cff()["references"]
+    papers = {k: r for k, r in REFERENCES.items() if k not in SEED_SOURCES}
+    assert len(cff_refs) == len(papers)
+    by_title = {_plain(r.field("title")): r for r in papers.values()}
+    for entry in cff_refs:
+        ref = by_title[entry["title"]]
+        names = [f"{a['family-names']}, {a['given-names']}" for a in entry["authors"]]
+        assert " and ".join(names) == ref.field("author"), entry["title"]
+        assert str(entry["year"]) == ref.field("year"), entry["title"]
+        arxiv = [i["value"] for i in entry.get("identifiers", [])]
+        assert arxiv == ([f"arXiv:{ref.field('eprint')}"] if ref.field("eprint") else []), entry["title"]
+
+
+def test_readme_citing_section_names_every_result():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Citing", 1)[1].split("\n## ", 1)[0]
+    for name in result_names():
+        assert f"`{name}`" in section, name
