@@ -1,0 +1,272 @@
+"""Figures of the linear module: eigen-spectrum with collapse thresholds, linear unboundedness,
+latent/noise variance split. Computed with :mod:`vaetheory.linear`, drawn with
+:mod:`vaetheory.plots.linear`, saved with :func:`vaetheory.plots.style.save_figure`.
+
+``make_figures`` (the catalogue entry) uses scikit-learn's digits (spectrum, split) and synthetic
+pPCA data drawn with ``seed`` (unboundedness). :func:`make_data_figures` draws the same three
+figures for any data matrix (``vaetheory linear --out``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vaetheory.provenance import provenance
+
+#: the catalogue's choices
+DIGITS_Q = 10
+DIGITS_BETAS = (1.0, 4.0, 10.0)
+SYNTHETIC_SPECTRUM = (5.0, 3.0, 1.0)
+SYNTHETIC_DIM = 10
+SYNTHETIC_NOISE = 0.1
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}"
+
+
+def spectrum_figure(out_stem: Path, X, moments, q: int, betas, fixed_variances, prov_params, seed, title):
+    """Eigen-spectrum with the sigma^2 and beta sigma^2 thresholds; collapse at the largest one."""
+    from vaetheory.linear import beta_vae_optimum, ppca_mle
+    from vaetheory.plots.linear import draw_spectrum
+    from vaetheory.plots.style import save_figure
+
+    fit = ppca_mle(moments, q)
+    sigma2s = list(fixed_variances) or ([] if fit.degenerate else [fit.noise_variance])
+    source = "fixed" if fixed_variances else "ML"
+    thresholds, optima = [], []
+    for s2 in sigma2s:
+        for beta in betas or [1.0]:
+            opt = beta_vae_optimum(moments, q, beta, s2)
+            optima.append(opt)
+            name = (
+                f"$\\sigma^2_{{{source}}}$"
+                if beta == 1.0
+                else f"$\\beta\\sigma^2_{{{source}}}$ ($\\beta$={beta:g})"
+            )
+            thresholds.append(
+                {
+                    "value": opt.effective_variance,
+                    "label": f"{name} = {_fmt(opt.effective_variance)}: "
+                    f"{len(opt.active_directions)} of {q} active",
+                    "beta": beta,
+                    "sigma2": s2,
+                    "active_directions": opt.active_directions,
+                    "collapsed_directions": opt.collapsed_directions,
+                }
+            )
+    largest = max(optima, key=lambda o: o.effective_variance) if optima else None
+    collapsed = largest.collapsed_directions if largest is not None else []
+    shown = moments.eigenvalues[: max(moments.rank, 1)]
+    zeros = moments.dim - shown.size
+    note = (
+        f"{zeros} zero eigenvalue{'s' if zeros > 1 else ''} (rank {moments.rank}) not drawn"
+        if zeros
+        else None
+    )
+    fig = draw_spectrum(shown, q, thresholds, collapsed, title=title, note=note)
+    data = {
+        "eigenvalues": shown,
+        "rank": moments.rank,
+        "q": q,
+        "thresholds": thresholds,
+        "collapsed_at_largest_threshold": collapsed,
+        "note": "eigenvalues below the numerical rank (zero) are not drawn on the log axis",
+    }
+    return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data)
+
+
+def unboundedness_figure(out_stem: Path, datasets, q: int, noise_variances, prov_params, seed, title):
+    """Log-likelihood per point along sigma^2 -> 0 (W at its optimum for each sigma^2), measured on
+    the data with the Woodbury log-likelihood and the closed-form ELBO, with the exact theory line."""
+    from vaetheory.linear import (
+        degenerate_path,
+        linear_vae_elbo,
+        optimal_diagonal_encoder,
+        ppca_log_likelihood,
+    )
+    from vaetheory.linear.ppca import loading_at
+    from vaetheory.plots.linear import draw_unboundedness
+    from vaetheory.plots.style import policy_color, save_figure
+
+    colors = [policy_color("learned"), policy_color("floor"), policy_color("fixed")]
+    curves, data = [], {"q": q, "curves": []}
+    finite_lows, highs = [], []
+    for i, (label, X, moments) in enumerate(datasets):
+        path = degenerate_path(moments, q, noise_variances)
+        loglik, elbo = [], []
+        for t in noise_variances:
+            W = loading_at(moments, q, t)
+            V, D = optimal_diagonal_encoder(W, t)
+            loglik.append(ppca_log_likelihood(X, W, t, moments.mean))
+            elbo.append(linear_vae_elbo(X, W, V, D, t, moments.mean))
+        curve = {
+            "label": f"{label}: log-likelihood (rank $r$ = {moments.rank})",
+            "noise_variances": np.asarray(noise_variances),
+            "log_likelihood": np.asarray(loglik),
+            "elbo": np.asarray(elbo),
+            "elbo_label": f"{label}: ELBO at optimal encoder",
+            "color": colors[i % len(colors)],
+        }
+        record = {
+            "label": label,
+            "rank": moments.rank,
+            "dim": moments.dim,
+            "noise_variances": noise_variances,
+            "log_likelihood_per_point": loglik,
+            "elbo_per_point": elbo,
+            "closed_form_profile": path.log_likelihood_per_point,
+            "degenerate": path.degenerate,
+        }
+        if path.degenerate:
+            ts = np.asarray(noise_variances)
+            ts = ts[ts < path.line_valid_below]
+            curve["theory_noise_variances"] = ts
+            curve["theory"] = path.theory_line(ts)
+            d, r = moments.dim, moments.rank
+            curve["theory_label"] = f"theory: $-\\frac{{d-r}}{{2}}\\log\\sigma^2$ + const ($d$={d}, $r$={r})"
+            record.update(rate=path.rate, intercept=path.intercept, line_valid_below=path.line_valid_below)
+            highs.append(max(loglik))
+            finite_lows.append(min(loglik))
+        else:
+            sigma2_ml = float(np.mean(moments.eigenvalues[q:]))
+            curve["optimum"] = sigma2_ml
+            curve["optimum_label"] = f"{label}: $\\sigma^2_{{ML}}$ = {_fmt(sigma2_ml)}"
+            best = max(loglik)
+            highs.append(best)
+            finite_lows.append(best - 25.0)
+            record["sigma2_ML"] = sigma2_ml
+        curves.append(curve)
+        data["curves"].append(record)
+    span = max(highs) - min(finite_lows)
+    ylim = (min(finite_lows) - 0.05 * span, max(highs) + 0.08 * span)
+    data["ylim"] = ylim
+    data["note"] = "non-degenerate curves leave the axes downwards: they tend to -inf as sigma^2 -> 0"
+    fig = draw_unboundedness(curves, ylim=ylim, title=title)
+    return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data)
+
+
+def split_figure(out_stem: Path, moments, latent_sizes, prov_params, seed, title):
+    """Latent / noise split of the total variance at the pPCA optimum, against q."""
+    from vaetheory.linear import variance_split
+    from vaetheory.plots.linear import draw_variance_split
+    from vaetheory.plots.style import save_figure
+
+    splits = [variance_split(moments, q) for q in latent_sizes]
+    latent = [s.latent_variance for s in splits]
+    noise = [s.noise_variance_total for s in splits]
+    fig = draw_variance_split(latent_sizes, latent, noise, moments.total_variance, title=title)
+    data = {
+        "q": list(latent_sizes),
+        "latent_variance": latent,
+        "noise_variance_total": noise,
+        "noise_variance": [s.noise_variance for s in splits],
+        "total_variance": moments.total_variance,
+    }
+    return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data)
+
+
+def _path_grid(moments, quick: bool) -> np.ndarray:
+    top = float(moments.eigenvalues[0])
+    return np.logspace(np.log10(top) - 9.0, np.log10(top) + 0.5, 12 if quick else 28)
+
+
+def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
+    """The linear module's catalogue figures (cheap: seconds in either mode)."""
+    from vaetheory.datasets import load_digits
+    from vaetheory.linear import sample_moments, synthetic_ppca_data
+
+    out_dir = Path(out_dir)
+    written: list[Path] = []
+    X = load_digits()
+    moments = sample_moments(X)
+    params = {"data": "digits", "q": DIGITS_Q, "betas": list(DIGITS_BETAS)}
+    written += spectrum_figure(
+        out_dir / "linear_spectrum_digits",
+        X,
+        moments,
+        DIGITS_Q,
+        DIGITS_BETAS,
+        [],
+        params,
+        None,
+        "digits: eigen-spectrum and collapse thresholds",
+    )
+    qs = list(range(1, min(moments.rank, moments.dim) - 1 if not quick else 31))
+    written += split_figure(
+        out_dir / "linear_variance_split_digits",
+        moments,
+        qs,
+        {"data": "digits", "q": qs},
+        None,
+        "digits: latent / noise variance split (pPCA optimum)",
+    )
+    n = 300 if quick else 1000
+    degenerate = synthetic_ppca_data(n, SYNTHETIC_DIM, SYNTHETIC_SPECTRUM, 0.0, seed).data
+    regular = synthetic_ppca_data(n, SYNTHETIC_DIM, SYNTHETIC_SPECTRUM, SYNTHETIC_NOISE, seed).data
+    m_deg, m_reg = sample_moments(degenerate), sample_moments(regular)
+    q = len(SYNTHETIC_SPECTRUM)
+    grid = np.logspace(-8, 1, 12 if quick else 28)
+    params = {
+        "data": "synthetic",
+        "n": n,
+        "d": SYNTHETIC_DIM,
+        "spectrum": list(SYNTHETIC_SPECTRUM),
+        "noise": [0.0, SYNTHETIC_NOISE],
+        "q": q,
+        "seed": seed,
+    }
+    written += unboundedness_figure(
+        out_dir / "linear_unboundedness",
+        [("noise 0 (degenerate)", degenerate, m_deg), (f"noise {SYNTHETIC_NOISE:g}", regular, m_reg)],
+        q,
+        grid,
+        params,
+        seed,
+        f"synthetic pPCA data, d = {SYNTHETIC_DIM}, q = {q}",
+    )
+    return written
+
+
+def make_data_figures(out_dir, X, label: str, latent_sizes, betas, fixed_variances, seed=None) -> list[Path]:
+    """The three figures for a given data matrix (``vaetheory linear --out``): spectrum and
+    thresholds at the largest q, the unboundedness path at the largest q, and the split for all q
+    below the rank."""
+    from vaetheory.linear import sample_moments
+
+    out_dir = Path(out_dir)
+    moments = sample_moments(X)
+    q = max(latent_sizes)
+    params = {
+        "data": label,
+        "latent": list(latent_sizes),
+        "beta": list(betas),
+        "sigma2": list(fixed_variances),
+    }
+    written = spectrum_figure(
+        out_dir / "linear_spectrum",
+        X,
+        moments,
+        q,
+        list(betas),
+        list(fixed_variances),
+        params,
+        seed,
+        f"{label}: eigen-spectrum, q = {q}",
+    )
+    written += unboundedness_figure(
+        out_dir / "linear_unboundedness",
+        [(label, X, moments)],
+        q,
+        _path_grid(moments, False),
+        params,
+        seed,
+        f"{label}: likelihood along $\\sigma^2\\to 0$, q = {q}",
+    )
+    qs = list(range(1, max(2, min(moments.rank, moments.dim - 1, 80))))
+    written += split_figure(
+        out_dir / "linear_variance_split", moments, qs, params, seed, f"{label}: variance split"
+    )
+    return written
