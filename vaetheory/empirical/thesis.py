@@ -263,6 +263,17 @@ def linear_prediction(moments, config: ThesisConfiguration, x_test: np.ndarray) 
     )
 
 
+def predicted_active_curve(spectrum: np.ndarray, q: int, thresholds: np.ndarray) -> np.ndarray:
+    r"""min(q, #{j : l_j > t}) for each threshold t = \beta \sigma^2: the linear VAE's active units.
+
+    THEORY.md section 3 (a fixed decoder variance \sigma^2 and KL weight \beta; Lucas et al. 2019).
+    """
+    spectrum = np.asarray(spectrum, dtype=np.float64)
+    thresholds = np.asarray(thresholds, dtype=np.float64)
+    counts = np.sum(spectrum[None, :] > thresholds[:, None], axis=1)
+    return np.minimum(counts, check_int("q", q, low=1))
+
+
 @dataclasses.dataclass(frozen=True)
 class ConfigurationResult(Result):
     """The measurements of one configuration on held-out data (and the linear prediction beside them).
