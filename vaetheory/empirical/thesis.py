@@ -361,13 +361,14 @@ def evaluate_configuration(
     with torch.no_grad():
         recon = sampling.reconstruct(model, x, mode="mean", seed=seed)
         recon_mse = float(torch.mean((recon - x) ** 2))
-        elbo = float(model.elbo(x, n_samples=settings.elbo_samples, beta=1.0, generator=gen).mean())
+        f64, n_mc = torch.float64, settings.elbo_samples
+        elbo = float(estimators.elbo(model, x, n_samples=n_mc, generator=gen, dtype=f64).mean())
         objective = elbo
         if config.beta != 1.0:
             objective = float(
-                model.elbo(x, n_samples=settings.elbo_samples, beta=config.beta, generator=gen).mean()
+                estimators.elbo(model, x, n_samples=n_mc, beta=config.beta, generator=gen, dtype=f64).mean()
             )
-        lk = float(estimators.iwae_bound(model, x, settings.iwae_k, generator=gen).mean())
+        lk = float(estimators.iwae_bound(model, x, settings.iwae_k, generator=gen, dtype=f64).mean())
         enc_mean, enc_var = model.encode(x)
         _, dec_var = model.decoder_params(enc_mean, x)
         kl_dim = np.asarray(diagnostics.kl_per_dimension(model, x), dtype=np.float64).reshape(-1)

@@ -135,7 +135,7 @@ def _train_and_evaluate(
 ) -> ConfigurationResult:
     import torch
 
-    from vaetheory.empirical.training import TrainConfig, train
+    from vaetheory.empirical.training import CHECKPOINT, TrainConfig, train
 
     torch.set_flush_denormal(True)
     train_config = TrainConfig(
@@ -150,11 +150,12 @@ def _train_and_evaluate(
         lr=settings.lr,
         seed=seed,
         log_every=max(settings.steps // 20, 1),
+        checkpoint_every=max(settings.steps // 10, 1),
     )
     start = time.perf_counter()
-    trained = train(
-        train_config, data=data.x_train, out_dir=config_dir / "training", resume=True, progress=progress
-    )
+    train_dir = config_dir / "training"
+    resume = (train_dir / CHECKPOINT).exists()
+    trained = train(train_config, data=data.x_train, out_dir=train_dir, resume=resume, progress=progress)
     seconds = time.perf_counter() - start
     metrics, arrays = evaluate_configuration(trained.model, config, data.x_test, settings, seed=seed)
     linear = linear_prediction(moments, config, data.x_test)
