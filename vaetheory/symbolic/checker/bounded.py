@@ -1,0 +1,98 @@
+"""Run sympy work with a time bound, so a step can never hang the checker.
+
+In the main thread the bound is a ``SIGALRM`` interval timer whose handler raises an exception
+that derives from :class:`BaseException` (so sympy's ``except Exception`` blocks cannot swallow
+it) and re-fires every 50 ms until the work stops. Elsewhere (a worker thread, or a platform
+without ``setitimer``) the work runs in a forked child process that is killed at the bound. A
+timer already set by someone else (pytest-timeout) is restored afterwards.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class StepTimeout(Exception):
+    """The work did not finish within its bound."""
+
+
+class _Expired(BaseException):
+    pass
+
+
+def _alarm_available() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+def run_bounded(fn: Callable[[], T], seconds: float) -> T:
+    """``fn()`` if it finishes within ``seconds``; otherwise raise :class:`StepTimeout`."""
+    if seconds <= 0:
+        raise StepTimeout(f"no time left (bound {seconds:g} s)")
+    if _alarm_available():
+        return _run_with_alarm(fn, seconds)
+    return _run_in_child(fn, seconds)
+
+
+def _run_with_alarm(fn: Callable[[], T], seconds: float) -> T:
+    armed = {"on": True}
+
+    def handler(signum, frame):
+        if armed["on"]:
+            raise _Expired
+
+    def disarm() -> None:
+        armed["on"] = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+    start = time.monotonic()
+    old_handler = signal.signal(signal.SIGALRM, handler)
+    old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
+    try:
+        try:
+            return fn()
+        finally:
+            disarm()
+    except _Expired:
+        disarm()
+        raise StepTimeout(f"sympy did not finish within {seconds:g} s") from None
+    finally:
+        signal.signal(signal.SIGALRM, old_handler)
+        if old_delay > 0:
+            remaining = max(old_delay - (time.monotonic() - start), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, remaining, old_interval)
+
+
+def _child(conn, fn) -> None:  # pragma: no cover - runs in the child process
+    try:
+        conn.send(("ok", fn()))
+    except Exception as exc:
+        conn.send(("error", exc))
+    finally:
+        conn.close()
+
+
+def _run_in_child(fn: Callable[[], Any], seconds: float) -> Any:
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, fn), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(seconds):
+            raise StepTimeout(f"sympy did not finish within {seconds:g} s")
+        status, value = parent.recv()
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+        parent.close()
+    if status == "error":
+        raise value
+    return value

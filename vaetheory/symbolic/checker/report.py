@@ -1,0 +1,153 @@
+r"""Verdicts as values, and their text and LaTeX renderings.
+
+:class:`StepVerdict` is one step's verdict (``holds``, ``fails`` or ``undecided``) with its reason,
+the evidence it rests on (``symbolic`` proof, or ``numeric`` evidence at random points with a stated
+tolerance), a counterexample and the corrected expression where a step fails;
+:class:`DerivationCheck` is the whole derivation's, with ``first_failure`` and provenance.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from vaetheory.results import Result
+
+VERDICTS = ("holds", "fails", "undecided")
+
+
+@dataclasses.dataclass(frozen=True)
+class StepVerdict(Result):
+    """The verdict on one step; ``line`` is its line number in the file (the line of its relation)."""
+
+    line: int
+    column: int
+    text: str
+    kind: str
+    verdict: str
+    reason: str
+    evidence: str | None = None
+    counterexample: dict[str, Any] | None = None
+    corrected: str | None = None
+    corrected_latex: str | None = None
+    evaluated: tuple[dict[str, str], ...] = ()
+    numeric: dict[str, Any] | None = None
+    follows_from_previous: bool | None = None
+    true_of_start: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class DerivationCheck(Result):
+    """The verdicts on every step of a derivation."""
+
+    title: str
+    format: str
+    steps: tuple[StepVerdict, ...]
+    first_failure: int | None
+    warnings: tuple[str, ...]
+    definitions: dict[str, str]
+    provenance: dict[str, Any]
+
+    @property
+    def all_hold(self) -> bool:
+        return all(s.verdict == "holds" for s in self.steps)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every step holds, 1 otherwise (a step fails or could not be decided)."""
+        return 0 if self.all_hold else 1
+
+    def to_text(self) -> str:
+        return render_text(self)
+
+    def to_latex(self) -> str:
+        return render_latex(self)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def _counterexample_text(cex: dict[str, Any]) -> str:
+    values = ", ".join(f"{k} = {_fmt(v)}" for k, v in cex["values"].items())
+    text = f"at {values}: " if values else ""
+    if "other_values" in cex:
+        other = ", ".join(f"{k} = {_fmt(v)}" for k, v in cex["other_values"].items())
+        return (
+            f"{text}LHS - RHS = {_fmt(cex['difference'])}, but with {other} it is "
+            f"{_fmt(cex['other_difference'])}: the gap depends on the variables, so it is no constant"
+        )
+    if "condition" in cex:
+        return f"{text}{cex['condition']}"
+    return f"{text}LHS = {_fmt(cex['lhs'])}, RHS = {_fmt(cex['rhs'])}, difference {_fmt(cex['difference'])}"
+
+
+def render_text(check: DerivationCheck) -> str:
+    lines = []
+    if check.title:
+        lines.append(check.title)
+    for w in check.warnings:
+        lines.append(f"warning: {w}")
+    for s in check.steps:
+        label = s.verdict.upper() + (f" ({s.evidence})" if s.evidence else "")
+        lines.append(f"line {s.line}: {label} [{s.kind}]  {s.text}")
+        lines.append(f"    {s.reason}")
+        for ev in s.evaluated:
+            lines.append(f"    evaluated: {ev['term']} = {ev['value']}")
+        if s.counterexample:
+            lines.append(f"    counterexample: {_counterexample_text(s.counterexample)}")
+        if s.corrected:
+            lines.append(f"    corrected: {s.corrected}")
+    n = len(check.steps)
+    held = sum(s.verdict == "holds" for s in check.steps)
+    tail = f"first failure: line {check.first_failure}" if check.first_failure else "no step fails"
+    lines.append(f"{held} of {n} steps hold; {tail}.")
+    return "\n".join(lines)
+
+
+def _tex_escape(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in "\\":
+            out.append(r"\textbackslash{}")
+        elif ch in "&%$#_{}":
+            out.append("\\" + ch)
+        elif ch == "~":
+            out.append(r"\textasciitilde{}")
+        elif ch == "^":
+            out.append(r"\textasciicircum{}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def render_latex(check: DerivationCheck) -> str:
+    """A complete LaTeX document (article class, amsmath) listing the verdicts."""
+    title = _tex_escape(check.title or "Derivation check")
+    body = [
+        r"\documentclass{article}",
+        r"\usepackage{amsmath,amssymb}",
+        r"\usepackage[margin=2cm]{geometry}",
+        r"\begin{document}",
+        rf"\section*{{{title}}}",
+    ]
+    for w in check.warnings:
+        body.append(rf"\noindent\textit{{Warning:}} {_tex_escape(w)}\par")
+    body.append(r"\begin{enumerate}")
+    for s in check.steps:
+        ev = f" ({s.evidence})" if s.evidence else ""
+        body.append(
+            rf"\item[line {s.line}] \textbf{{{s.verdict}}}{_tex_escape(ev)} [{_tex_escape(s.kind)}]: "
+            rf"\texttt{{{_tex_escape(s.text)}}}\\ {_tex_escape(s.reason)}"
+        )
+        for e in s.evaluated:
+            body.append(rf"\\ evaluated: \texttt{{{_tex_escape(e['term'])}}} $= {e['latex']}$")
+        if s.counterexample:
+            body.append(rf"\\ counterexample: {_tex_escape(_counterexample_text(s.counterexample))}")
+        if s.corrected_latex:
+            body.append(rf"\\ corrected: $\displaystyle {s.corrected_latex}$")
+    body.append(r"\end{enumerate}")
+    tail = f"first failure: line {check.first_failure}" if check.first_failure else "no step fails"
+    body.append(rf"\noindent {_tex_escape(tail)}.")
+    body.append(r"\end{document}")
+    return "\n".join(body) + "\n"

@@ -1,0 +1,137 @@
+"""What a derivation's header declares, and the errors and warnings of reading a derivation.
+
+The header (documented in the README, section "Checking a derivation") declares symbols with
+their assumptions, the variables of interest, the additive constants, definitions and named
+Gaussian densities. :class:`Scope` resolves the names met in the body against it; an undeclared
+name becomes a real symbol with a warning that says so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import sympy as sp
+
+#: LaTeX commands read as symbol names; ``\lambda`` is spelled ``lam`` (``lambda`` is a Python keyword)
+GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
+    "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon", "phi", "varphi",
+    "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi",
+    "Psi", "Omega", "ell",
+}  # fmt: skip
+RENAMED = {"lambda": "lam", "Lambda": "Lam"}
+#: names that are additive constants unless the header's ``constants:`` says otherwise
+DEFAULT_CONSTANTS = ("c", "C", "c_prime", "C_prime", "c_prime_prime", "const")
+#: the assumptions a header line may declare, as sympy assumption keywords
+ASSUMPTION_KEYS = {
+    "real": {"real": True},
+    "positive": {"positive": True},
+    "nonnegative": {"nonnegative": True},
+    "negative": {"negative": True},
+    "integer": {"integer": True},
+    "positive integer": {"positive": True, "integer": True},
+}
+
+
+class DerivationSyntaxError(ValueError):
+    """Unusable input: where (1-based line and column), what was expected, and what was found."""
+
+    def __init__(self, line: int, column: int, expected: str, found: str | None = None):
+        self.line = int(line)
+        self.column = int(column)
+        self.expected = expected
+        self.found = found
+        tail = f", found {found}" if found else ""
+        super().__init__(f"line {self.line}, column {self.column}: expected {expected}{tail}")
+
+    def to_dict(self) -> dict:
+        return {"line": self.line, "column": self.column, "expected": self.expected, "found": self.found}
+
+
+def canonical_name(text: str) -> str:
+    r"""A header or LaTeX spelling as a symbol name.
+
+    ``\lambda'`` -> ``lam_prime``, ``\sigma^*`` -> ``sigma_star``, ``s_{1}`` -> ``s_1``.
+    """
+    name = text.strip()
+    name = re.sub(r"\^\{?\*\}?", "_star", name)
+    name = name.replace("'", "_prime")
+    name = re.sub(r"\\([A-Za-z]+)", lambda m: RENAMED.get(m.group(1), m.group(1)), name)
+    name = re.sub(r"[{}\\]", "", name)
+    return RENAMED.get(name, name)
+
+
+@dataclasses.dataclass(frozen=True)
+class DensitySpec:
+    r"""A named Gaussian density ``name(params) = Normal(mean, variance)``.
+
+    ``params`` are its point, then what it is given (``p(x | z)``: ``(x, z)``).
+    """
+
+    name: str
+    params: tuple[sp.Symbol, ...]
+    mean: sp.Expr
+    variance: sp.Expr
+
+    def apply(self, args) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+        """``(point, mean, variance)`` with the arguments put for the parameters."""
+        table = dict(zip(self.params, args))
+        return (
+            sp.sympify(args[0]),
+            sp.sympify(self.mean).xreplace(table),
+            sp.sympify(self.variance).xreplace(table),
+        )
+
+
+@dataclasses.dataclass
+class Scope:
+    """Declared names and what reading the body found (warnings, source text of special terms)."""
+
+    symbols: dict[str, sp.Symbol] = dataclasses.field(default_factory=dict)
+    variables: list[sp.Symbol] = dataclasses.field(default_factory=list)
+    constants: set[str] = dataclasses.field(default_factory=lambda: set(DEFAULT_CONSTANTS))
+    definitions: dict[sp.Symbol, sp.Expr] = dataclasses.field(default_factory=dict)
+    densities: dict[tuple[str, int], DensitySpec] = dataclasses.field(default_factory=dict)
+    normal_second: str = "variance"
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    labels: dict[sp.Expr, str] = dataclasses.field(default_factory=dict)
+    latex_names: dict[sp.Symbol, str] = dataclasses.field(default_factory=dict)
+    bound: list[dict[str, sp.Symbol]] = dataclasses.field(default_factory=list)
+
+    def density_names(self) -> set[str]:
+        return {name for name, _ in self.densities}
+
+    def density(self, name: str, nargs: int, line: int, column: int) -> DensitySpec:
+        spec = self.densities.get((name, nargs))
+        if spec is None:
+            arities = sorted(n for nm, n in self.densities if nm == name)
+            raise DerivationSyntaxError(
+                line, column, f"{name}(...) with {' or '.join(map(str, arities))} argument(s)", f"{nargs}"
+            )
+        return spec
+
+    def symbol(self, name: str, line: int, column: int, latex: str | None = None) -> sp.Expr:
+        """The symbol a name stands for; an undeclared name becomes real, with a warning."""
+        for frame in reversed(self.bound):
+            if name in frame:
+                return frame[name]
+        if name in self.symbols:
+            sym = self.symbols[name]
+        elif name in self.constants:
+            sym = self.symbols.setdefault(name, sp.Symbol(name, real=True))
+        elif name == "e":
+            return sp.E
+        else:
+            sym = sp.Symbol(name, real=True)
+            self.symbols[name] = sym
+            self.warnings.append(
+                f"line {line}, column {column}: symbol '{name}' was not declared; assumed real "
+                f"(declare it in the header, e.g. 'positive: {name}')"
+            )
+        if latex and sym not in self.latex_names:
+            self.latex_names[sym] = latex
+        return sym
+
+    def constant_symbols(self) -> set[sp.Symbol]:
+        return {s for n, s in self.symbols.items() if n in self.constants}

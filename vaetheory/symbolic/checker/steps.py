@@ -1,0 +1,593 @@
+"""Step kinds and their verdicts.
+
+A derivation is read as chains. A chain starts at a step with its own left-hand side (its
+"start"); a step that begins with a relation continues from the previous right-hand side. Kinds:
+
+* identity, expectation, KL, differentiation, limit -- ``A = B`` after evaluating expectations,
+  KL divergences, derivatives and limits;
+* equal up to a constant -- a constant (``c``, ``c'``...) on either side: ``A - B`` must be free of
+  the variables of interest;
+* inequality -- ``A <= B`` (``<``, ``>=``, ``>``);
+* stationarity -- ``... = 0`` after an expression chain: the condition d(previous)/d(variable) = 0
+  (or previous = 0 when the chain's start is a derivative), compared as a condition (same roots);
+* rearrangement -- an equation after an equation: the same roots in the variable;
+* solve -- ``variable = value`` after an equation: ``value`` is a root.
+
+Each step is checked against the previous step as written (``follows_from_previous``) and, once an
+earlier step has failed, against the chain's start (``true_of_start``): a step that follows from a
+wrong line still fails, and its corrected expression comes from the start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import sympy as sp
+
+from vaetheory.symbolic.checker.bounded import StepTimeout, run_bounded
+from vaetheory.symbolic.checker.gaussian import Expectation, KLDivergence, evaluate, special_terms
+from vaetheory.symbolic.checker.latex import ParsedStep
+from vaetheory.symbolic.checker.numeric import NumericEvidence, compare, sample_point, value_at
+from vaetheory.symbolic.checker.report import StepVerdict
+from vaetheory.symbolic.checker.scope import Scope
+
+CHAIN_KINDS = ("identity", "constant", "inequality", "expectation", "kl", "differentiation", "limit")
+KINDS = (*CHAIN_KINDS, "stationarity", "rearrange", "solve")
+_FLIP = {"<=": ">=", ">=": "<=", "<": ">", ">": "<", "=": "="}
+
+
+@dataclasses.dataclass
+class Settings:
+    seed: int
+    step_timeout: float
+    n_points: int
+    tolerance: float
+
+
+@dataclasses.dataclass
+class Judgement:
+    """One comparison's outcome: ``holds`` True/False/None, evidence, reason, counterexample."""
+
+    holds: bool | None
+    evidence: str | None
+    reason: str
+    counterexample: dict | None = None
+    numeric: NumericEvidence | None = None
+
+
+@dataclasses.dataclass
+class Chain:
+    kind: str  # "expr" or "eq" or "sol"
+    start_line: int
+    written: sp.Expr  # expr: last right-hand side; eq: the condition (= 0)
+    truth: sp.Expr | None  # expr: the start's value; eq: the true condition
+    relation: str | None  # expr: the relation of the start to the last right-hand side
+    const: bool
+    derivative_start: bool
+    var: sp.Symbol | None
+    ok: bool
+    last_line: int
+
+
+class Deadline:
+    def __init__(self, seconds: float):
+        import time
+
+        self._time = time.monotonic
+        self.end = self._time() + seconds
+
+    def left(self) -> float:
+        return self.end - self._time()
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """A readable form: simplified; logs with one coefficient merged where their arguments are positive."""
+    expr = sp.expand(sp.simplify(expr))
+    if not isinstance(expr, sp.Add):
+        return expr
+    groups: dict[sp.Expr, list[sp.Expr]] = {}
+    rest = []
+    for term in expr.args:
+        coeff, factors = term.as_coeff_mul()
+        if len(factors) == 1 and isinstance(factors[0], sp.log) and factors[0].args[0].is_positive:
+            groups.setdefault(abs(coeff), []).append(factors[0].args[0] ** sp.sign(coeff))
+        else:
+            rest.append(term)
+    logs = [c * sp.log(sp.Mul(*args)) for c, args in groups.items()]
+    return sp.Add(*rest, *logs)
+
+
+def is_zero(expr: sp.Expr) -> bool:
+    """Symbolic proof that ``expr`` is 0 (False means "not proven", not "nonzero")."""
+    if expr == 0:
+        return True
+    tries = (
+        sp.expand,
+        lambda e: sp.expand(sp.expand_log(e)),
+        lambda e: sp.cancel(sp.together(sp.expand(sp.expand_log(e)))),
+        sp.simplify,
+        lambda e: sp.simplify(sp.expand_log(sp.expand(e))),
+    )
+    for f in tries:
+        if f(expr) == 0:
+            return True
+    return False
+
+
+def _prepare(expr: sp.Expr, scope: Scope) -> sp.Expr:
+    for _ in range(8):
+        new = expr.xreplace(scope.definitions)
+        if new == expr:
+            break
+        expr = new
+    return evaluate(expr)
+
+
+def _drop_constants(expr: sp.Expr, scope: Scope) -> sp.Expr:
+    return expr.xreplace({c: 0 for c in scope.constant_symbols()})
+
+
+def _has_constant(expr: sp.Expr | None, scope: Scope) -> bool:
+    return expr is not None and bool(expr.free_symbols & scope.constant_symbols())
+
+
+def _kind_tags(exprs, relation: str, const: bool) -> str:
+    exprs = [e for e in exprs if e is not None]
+    tags = [tag for tag, cls in (("expectation", Expectation), ("kl", KLDivergence), ("differentiation",
+            sp.Derivative), ("limit", sp.Limit)) if any(e.has(cls) for e in exprs)]  # fmt: skip
+    if relation != "=":
+        tags.append("inequality")
+    elif const:
+        tags.append("constant")
+    return "+".join(tags) or "identity"
+
+
+class StepChecker:
+    """Checks the steps of one derivation in order, keeping the chain state between them."""
+
+    def __init__(self, scope: Scope, settings: Settings):
+        self.scope = scope
+        self.settings = settings
+        self.chain: Chain | None = None
+        self.last_rhs: sp.Expr | None = None
+
+    # -- the pieces of a judgement ---------------------------------------------------------------
+    def _rng(self, line: int, salt: int = 0) -> np.random.Generator:
+        return np.random.default_rng([self.settings.seed, line, salt])
+
+    def _variables(self, exprs) -> list[sp.Symbol]:
+        free = set().union(*[e.free_symbols for e in exprs if e is not None])
+        declared = [v for v in self.scope.variables if v in free]
+        if declared or self.scope.variables:
+            return declared
+        return sorted(free - self.scope.constant_symbols(), key=lambda s: s.name)
+
+    def judge_relation(self, lhs, rhs, relation, const, line, deadline, salt=0) -> Judgement:
+        """``lhs relation rhs`` (evaluated expressions), or ``lhs = rhs + constant`` with ``const``."""
+        s = self.settings
+        lhs0 = _drop_constants(lhs, self.scope) if const else lhs
+        rhs0 = _drop_constants(rhs, self.scope) if const else rhs
+        vary = self._variables([lhs0, rhs0]) if const else None
+        if const and not vary:
+            vary = sorted((lhs0 - rhs0).free_symbols, key=lambda x: x.name)
+        numeric = None
+        try:
+            numeric = run_bounded(
+                lambda: compare(lhs0, rhs0, relation, self._rng(line, salt), n_points=s.n_points,
+                                tolerance=s.tolerance, vary=vary or None),
+                min(deadline.left(), s.step_timeout / 2),
+            )  # fmt: skip
+        except StepTimeout:
+            numeric = None
+        except Exception:
+            numeric = None
+        if numeric is not None and numeric.counterexample is not None:
+            what = (
+                "LHS - RHS is not free of " + ", ".join(v.name for v in vary)
+                if const
+                else "the two sides differ"
+            )
+            if relation != "=":
+                what = f"LHS {relation} RHS is false"
+            return Judgement(False, "numeric", f"{what} (counterexample checked at 50 digits)",
+                             numeric.counterexample, numeric)  # fmt: skip
+
+        def symbolic() -> tuple[bool, str]:
+            if relation == "=" and not const and lhs0 == rhs0:
+                return True, f"both sides are {lhs0}"
+            diff = lhs0 - rhs0
+            if const:
+                ok = all(is_zero(sp.diff(diff, v)) for v in vary)
+                return ok, "LHS - RHS is free of " + ", ".join(v.name for v in vary) + " (a constant)"
+            if relation == "=":
+                return is_zero(diff), "LHS - RHS simplifies to 0"
+            gap = sp.simplify(rhs0 - lhs0)
+            test = {
+                "<=": gap.is_nonnegative,
+                ">=": gap.is_nonpositive,
+                "<": gap.is_positive,
+                ">": gap.is_negative,
+            }
+            return bool(test[relation]), f"RHS - LHS = {gap} has a definite sign under the assumptions"
+
+        try:
+            proven, why = run_bounded(symbolic, deadline.left())
+        except StepTimeout as exc:
+            return Judgement(None, None, f"could not decide: {exc}{_numeric_note(numeric)}", None, numeric)
+        if proven:
+            return Judgement(True, "symbolic", why, None, numeric)
+        if numeric is not None and numeric.points >= max(5, s.n_points // 2):
+            return Judgement(
+                True,
+                "numeric",
+                f"sympy could not prove it; it holds at {numeric.points} random points "
+                f"(relative tolerance {numeric.tolerance:g}; "
+                f"{numeric.skipped} points outside the domain skipped)",
+                None,
+                numeric,
+            )
+        return Judgement(
+            None, None, f"could not decide: sympy could not prove it{_numeric_note(numeric)}", None, numeric
+        )
+
+    def judge_condition(self, written, reference, var, line, deadline) -> Judgement:
+        """Is ``written = 0`` the same condition on ``var`` as ``reference = 0`` (same roots)?"""
+
+        def symbolic():
+            if is_zero(written - reference):
+                return True, "it is the condition itself", None
+            ratio = sp.simplify(written / reference)
+            if ratio != 0 and var not in ratio.free_symbols and ratio.is_finite is not False:
+                return True, f"it is the condition times {ratio}", None
+            if ratio.is_positive or ratio.is_negative:
+                return True, f"it is the condition times {ratio}, which has a definite sign", None
+            roots_w = sp.solve(written, var)
+            roots_r = sp.solve(reference, var)
+            missing = [r for r in roots_r if not any(is_zero(r - w) for w in roots_w)]
+            extra = [w for w in roots_w if not any(is_zero(r - w) for r in roots_r)]
+            if not missing and not extra and roots_r:
+                return True, f"both have the roots {var} = {roots_r}", None
+            if missing or extra:
+                return (
+                    False,
+                    f"roots differ: the condition has {var} = {roots_r}, the line {var} = {roots_w}",
+                    (
+                        missing,
+                        extra,
+                    ),
+                )
+            return None, "sympy found no roots to compare", None
+
+        try:
+            proven, why, diff = run_bounded(symbolic, deadline.left())
+        except StepTimeout as exc:
+            return Judgement(None, None, f"could not decide: {exc}")
+        if proven is False:
+            cex = self._condition_counterexample(written, reference, var, diff, line)
+            return Judgement(False, "symbolic", why, cex)
+        return Judgement(proven, "symbolic" if proven else None, why)
+
+    def _condition_counterexample(self, written, reference, var, diff, line) -> dict | None:
+        missing, extra = diff
+        rng = self._rng(line, 7)
+        for root, this, other, label in [(r, written, reference, "line") for r in missing] + [
+            (r, reference, written, "condition") for r in extra
+        ]:
+            params = sorted((root.free_symbols | this.free_symbols) - {var}, key=lambda x: x.name)
+            for _ in range(30):
+                point = sample_point(params, rng)
+                r = value_at(root, point)
+                if r is None or (var.is_positive and r <= 0):
+                    continue
+                point[var] = r
+                v_this, v_other = value_at(this, point), value_at(other, point)
+                if v_this is None or v_other is None or abs(v_this) < 1e-9 * (1 + abs(r)):
+                    continue
+                values = {s.name: float(x) for s, x in sorted(point.items(), key=lambda kv: kv[0].name)}
+                where = (
+                    "a root of the true condition" if label == "line" else "a root of the line's condition"
+                )
+                return {
+                    "values": values,
+                    "condition": f"{var.name} = {r:.6g} is {where}, where the {label}'s expression is "
+                    f"{v_this:.6g}, not 0",
+                    "lhs": v_this,
+                    "rhs": 0.0,
+                    "difference": v_this,
+                }
+        return None
+
+    def judge_root(self, condition, var, value, line, deadline) -> Judgement:
+        """Does ``var = value`` solve ``condition = 0``?"""
+        at = condition.xreplace({var: value})
+        rng = self._rng(line, 11)
+        params = sorted(at.free_symbols | value.free_symbols, key=lambda x: x.name)
+        for _ in range(3 * self.settings.n_points):
+            point = sample_point(params, rng)
+            v, c = value_at(value, point), value_at(at, point)
+            if v is None or c is None or (var.is_positive and v <= 0):
+                continue
+            full = dict(point)
+            full[var] = v
+            scale = 1 + abs(v) + (abs(value_at(condition.as_numer_denom()[0], full) or 0.0))
+            if abs(c) > 1e3 * self.settings.tolerance * scale:
+                values = {s.name: float(x) for s, x in sorted(full.items(), key=lambda kv: kv[0].name)}
+                cex = {"values": values, "condition": f"the condition's expression is {c:.6g} there, not 0",
+                       "lhs": c, "rhs": 0.0, "difference": c}  # fmt: skip
+                shown = tidy(condition)
+                return Judgement(False, "numeric", f"{var} = {value} is not a root of {shown} = 0", cex)
+        try:
+            proven = run_bounded(lambda: is_zero(at), deadline.left())
+        except StepTimeout as exc:
+            return Judgement(None, None, f"could not decide: {exc}")
+        if proven:
+            return Judgement(True, "symbolic", f"{var} = {value} makes {condition} vanish")
+        return Judgement(
+            None, None, "could not decide: sympy could not simplify the condition at the value to 0"
+        )
+
+    # -- steps -----------------------------------------------------------------------------------
+    def check(self, step: ParsedStep) -> StepVerdict:
+        deadline = Deadline(self.settings.step_timeout)
+        try:
+            return self._check(step, deadline)
+        except StepTimeout as exc:
+            self.chain = None
+            return self._verdict(step, "undecided", None, f"could not decide: {exc}", kind="identity")
+
+    def _verdict(self, step, verdict, evidence, reason, *, kind, local=None, glob=None, cex=None,
+                 corrected=None, evaluated=(), numeric=None) -> StepVerdict:  # fmt: skip
+        latex_names = {k: v for k, v in self.scope.latex_names.items()}
+        corrected_str = corrected_tex = None
+        if corrected is not None:
+            lhs, rhs = corrected
+            corrected_str = f"{lhs} = {rhs}" if lhs is not None else str(rhs)
+            tex_rhs = (
+                rhs.latex(latex_names)
+                if isinstance(rhs, _PlusConstant)
+                else sp.latex(rhs, symbol_names=latex_names)
+            )
+            corrected_tex = (
+                f"{sp.latex(lhs, symbol_names=latex_names)} = {tex_rhs}" if lhs is not None else tex_rhs
+            )
+        return StepVerdict(
+            line=step.line, column=step.column, text=step.text, kind=kind, verdict=verdict, reason=reason,
+            evidence=evidence, counterexample=cex, corrected=corrected_str, corrected_latex=corrected_tex,
+            evaluated=tuple(evaluated), numeric=None if numeric is None else numeric.to_dict(),
+            follows_from_previous=local, true_of_start=glob,
+        )  # fmt: skip
+
+    def _evaluated(self, step: ParsedStep, deadline: Deadline) -> list[dict[str, str]]:
+        out = []
+        for expr in (step.lhs, step.rhs):
+            if expr is None:
+                continue
+            for term in special_terms(expr):
+                value = run_bounded(lambda t=term: tidy(_prepare(t, self.scope)), deadline.left())
+                out.append({
+                    "term": self.scope.labels.get(term, str(term)),
+                    "value": str(value),
+                    "latex": sp.latex(value, symbol_names=dict(self.scope.latex_names)),
+                })  # fmt: skip
+        return out
+
+    def _mode(self, step: ParsedStep, lhs, rhs) -> tuple[str, sp.Symbol | None]:
+        note = step.annotation
+        chain = self.chain
+        if note is not None:
+            kind, var_name = note
+            var = self.scope.symbols.get(var_name) if var_name else None
+            if kind in ("stationarity", "rearrange", "solve"):
+                if var is None:
+                    var = lhs if kind == "solve" and isinstance(lhs, sp.Symbol) else self._pick_var(lhs - rhs)
+                return kind, var
+            return "chain", None
+        if step.lhs is None:
+            return "continue", None
+        if chain is None or step.relation != "=":
+            return "chain", None
+        if isinstance(lhs, sp.Symbol) and lhs in self.scope.variables and chain.kind == "eq":
+            return "solve", lhs
+        var = self._pick_var(lhs - rhs)
+        if var is not None and chain.kind == "expr" and (rhs == 0 or lhs == 0) and chain.relation == "=":
+            return "stationarity", var
+        if var is not None and chain.kind == "eq" and var == chain.var:
+            return "rearrange", var
+        return "chain", None
+
+    def _pick_var(self, expr) -> sp.Symbol | None:
+        for v in self.scope.variables:
+            if v in expr.free_symbols:
+                return v
+        return None
+
+    def _check(self, step: ParsedStep, deadline: Deadline) -> StepVerdict:
+        scope = self.scope
+        prep = lambda e: None if e is None else run_bounded(lambda: _prepare(e, scope), deadline.left())  # noqa: E731
+        try:
+            lhs, rhs = prep(step.lhs), prep(step.rhs)
+            evaluated = self._evaluated(step, deadline)
+        except StepTimeout as exc:
+            self.chain = None
+            self.last_rhs = None
+            return self._verdict(
+                step, "undecided", None, f"could not evaluate the step: {exc}", kind="identity"
+            )
+        mode, var = self._mode(step, lhs, rhs)
+        if mode == "continue" and self.last_rhs is None:
+            from vaetheory.symbolic.checker.scope import DerivationSyntaxError
+
+            raise DerivationSyntaxError(
+                step.line, step.column, "a left-hand side (no step before this one to continue)"
+            )
+        if mode in ("chain", "continue"):
+            return self._chain_step(step, mode, lhs, rhs, evaluated, deadline)
+        return self._condition_step(step, mode, var, lhs, rhs, evaluated, deadline)
+
+    def _chain_step(self, step, mode, lhs, rhs, evaluated, deadline) -> StepVerdict:
+        scope, chain = self.scope, self.chain
+        new = mode == "chain" or chain is None or chain.kind != "expr"
+        left = lhs if mode == "chain" else self.last_rhs
+        const = _has_constant(left, scope) or _has_constant(rhs, scope)
+        kind = _kind_tags([step.lhs, step.rhs], step.relation, const)
+        local = self.judge_relation(left, rhs, step.relation, const, step.line, deadline)
+        glob = None
+        if not new and not chain.ok and chain.truth is not None and chain.relation is not None:
+            rel = _compose(chain.relation, step.relation)
+            if rel is not None:
+                glob = self.judge_relation(
+                    chain.truth, rhs, rel, const or chain.const, step.line, deadline, salt=1
+                )
+        truth = left if new else chain.truth
+        prev_ok = True if new else chain.ok
+        verdict, evidence, reason = _combine(local, glob, prev_ok, self._prev_label(new))
+        corrected = None
+        if verdict == "fails" and (new or chain.relation == "=") and step.relation == "=":
+            try:
+                corrected = (None, run_bounded(lambda: self._corrected_rhs(truth, const), deadline.left()))
+            except StepTimeout:
+                corrected = None
+        cex = (glob.counterexample if glob and glob.holds is False else None) or local.counterexample
+        numeric = local.numeric
+        if new:
+            self.chain = Chain("expr", step.line, rhs, lhs, step.relation, const, step.lhs.has(sp.Derivative),
+                               None, verdict == "holds", step.line)  # fmt: skip
+        else:
+            chain.written = rhs
+            chain.relation = _compose(chain.relation, step.relation) if chain.relation else None
+            chain.const = chain.const or const
+            chain.ok = chain.ok and verdict == "holds"
+            chain.last_line = step.line
+        self.last_rhs = rhs
+        return self._verdict(step, verdict, evidence, reason, kind=kind, local=local.holds,
+                             glob=None if glob is None else glob.holds, cex=cex, corrected=corrected,
+                             evaluated=evaluated, numeric=numeric)  # fmt: skip
+
+    def _corrected_rhs(self, truth, const) -> sp.Expr:
+        value = tidy(truth)
+        if not const:
+            return value
+        vars_ = set(self.scope.variables)
+        terms = sp.Add.make_args(sp.expand(_drop_constants(value, self.scope)))
+        kept = [t for t in terms if t.free_symbols & vars_]
+        return _PlusConstant(tidy(sp.Add(*kept)))
+
+    def _prev_label(self, new: bool) -> str:
+        if new or self.chain is None:
+            return ""
+        return f"line {self.chain.last_line}"
+
+    def _condition_step(self, step, mode, var, lhs, rhs, evaluated, deadline) -> StepVerdict:
+        chain = self.chain
+        if chain is None or var is None:
+            return self._chain_step(step, "chain", lhs, rhs, evaluated, deadline)
+        if mode == "solve":
+            value = rhs if lhs == var else sp.solve(lhs - rhs, var)[0]
+            local = self.judge_root(chain.written, var, value, step.line, deadline)
+            glob = None
+            if not chain.ok and chain.truth is not None:
+                glob = self.judge_root(chain.truth, var, value, step.line, deadline)
+            verdict, evidence, reason = _combine(local, glob, chain.ok, f"line {chain.last_line}")
+            corrected = None
+            if verdict == "fails" and chain.truth is not None:
+                try:
+                    roots = run_bounded(lambda: sp.solve(chain.truth, var), deadline.left())
+                    if roots:
+                        corrected = (var, roots[0] if len(roots) == 1 else sp.FiniteSet(*roots))
+                except StepTimeout:
+                    corrected = None
+            cex = (glob.counterexample if glob and glob.holds is False else None) or local.counterexample
+            ok = chain.ok and verdict == "holds"
+            self.chain = Chain("sol", step.line, value, None, None, False, False, var, ok, step.line)
+            self.last_rhs = rhs
+            return self._verdict(step, verdict, evidence, reason, kind="solve", local=local.holds,
+                                 glob=None if glob is None else glob.holds, cex=cex, corrected=corrected,
+                                 evaluated=evaluated)  # fmt: skip
+        written = lhs - rhs
+        if mode == "stationarity":
+            base = _drop_constants(chain.written, self.scope)
+            ref_local = base if chain.derivative_start else sp.diff(base, var)
+            ref_true = None
+            if chain.truth is not None and chain.relation == "=":
+                t = _drop_constants(chain.truth, self.scope)
+                ref_true = t if chain.derivative_start else sp.diff(t, var)
+        else:
+            ref_local, ref_true = chain.written, chain.truth
+        local = self.judge_condition(written, ref_local, var, step.line, deadline)
+        glob = None
+        if not chain.ok and ref_true is not None:
+            glob = self.judge_condition(written, ref_true, var, step.line, deadline)
+        verdict, evidence, reason = _combine(local, glob, chain.ok, f"line {chain.last_line}")
+        what = (
+            f"d/d{var.name} of line {chain.last_line}"
+            if mode == "stationarity" and not chain.derivative_start
+            else (f"the condition of line {chain.last_line}")
+        )
+        reason = f"compared with {what} = 0: {reason}"
+        corrected = None
+        if verdict == "fails" and ref_true is not None:
+            try:
+                corrected = (run_bounded(lambda: tidy(ref_true), deadline.left()), sp.Integer(0))
+            except StepTimeout:
+                corrected = None
+        cex = (glob.counterexample if glob and glob.holds is False else None) or local.counterexample
+        self.chain = Chain("eq", step.line, written, ref_true, "=", False, False, var,
+                           chain.ok and verdict == "holds", step.line)  # fmt: skip
+        self.last_rhs = rhs
+        return self._verdict(step, verdict, evidence, reason, kind=mode, local=local.holds,
+                             glob=None if glob is None else glob.holds, cex=cex, corrected=corrected,
+                             evaluated=evaluated)  # fmt: skip
+
+
+class _PlusConstant:
+    """A corrected right-hand side "up to an additive constant", printed as ``... + c``."""
+
+    def __init__(self, expr: sp.Expr):
+        self.expr = expr
+
+    def __str__(self) -> str:
+        return f"{self.expr} + c"
+
+    def latex(self, names) -> str:
+        return f"{sp.latex(self.expr, symbol_names=names)} + c"
+
+
+def _compose(first: str | None, second: str) -> str | None:
+    """The relation of a chain's start to its newest right-hand side (None when it is lost)."""
+    if first is None:
+        return None
+    if first == "=" or second == "=":
+        return second if first == "=" else first
+    if first[0] != second[0]:
+        return None
+    return first[0] if "=" not in first or "=" not in second else first
+
+
+def _combine(
+    local: Judgement, glob: Judgement | None, prev_ok: bool, prev: str
+) -> tuple[str, str | None, str]:
+    if local.holds is False:
+        return "fails", local.evidence, local.reason
+    if glob is not None and glob.holds is False:
+        how = "follows from" if local.holds else "is not shown to follow from"
+        return (
+            "fails",
+            glob.evidence,
+            (f"{how} {prev} as written, but {prev} was wrong; against the start of the chain: {glob.reason}"),
+        )
+    if local.holds is None:
+        return "undecided", None, local.reason
+    if glob is not None and glob.holds is None and not prev_ok:
+        return "undecided", None, f"follows from {prev} as written; against the start: {glob.reason}"
+    evidence = "numeric" if "numeric" in (local.evidence, glob.evidence if glob else None) else local.evidence
+    return "holds", evidence, local.reason
+
+
+def _numeric_note(numeric: NumericEvidence | None) -> str:
+    if numeric is None:
+        return "; no numeric evidence"
+    return (
+        f"; numeric evidence: equal at {numeric.points} random points (largest relative difference "
+        f"{numeric.max_relative_difference:.3g}, tolerance {numeric.tolerance:g})"
+    )
