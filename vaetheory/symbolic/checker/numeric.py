@@ -55,7 +55,12 @@ def _ordered(symbols) -> list[sp.Symbol]:
 
 
 class Evaluator:
-    """``expr`` as a fast mpmath function of its free symbols; ``None`` where it is not real and finite."""
+    """``expr`` as a fast mpmath function of its free symbols.
+
+    Returns an mpf, or an mpc where the value is not real (a log of a negative number, say: a
+    real-valued claim that is complex on one side and real on the other is false there), or
+    ``None`` where it is not finite or not defined.
+    """
 
     def __init__(self, expr: sp.Expr):
         self.symbols = _ordered(expr.free_symbols)
@@ -66,16 +71,26 @@ class Evaluator:
         with mpmath.workdps(digits):
             try:
                 value = self.fn(*[mpmath.mpf(point[s]) for s in self.symbols])
+                value = mpmath.mpmathify(value)
             except (ZeroDivisionError, ValueError, TypeError, OverflowError, ArithmeticError):
                 return None
-            value = mpmath.mpmathify(value) if not isinstance(value, (mpmath.mpf, mpmath.mpc)) else value
-            if isinstance(value, mpmath.mpc):
-                if abs(value.imag) > mpmath.mpf(10) ** (-digits // 2) * (1 + abs(value.real)):
-                    return None
-                value = value.real
             if not mpmath.isfinite(value):
                 return None
+            if isinstance(value, mpmath.mpc):
+                if abs(value.imag) <= mpmath.mpf(10) ** (-digits // 2) * (1 + abs(value.real)):
+                    return value.real
             return value
+
+
+def is_real(value) -> bool:
+    return not isinstance(value, mpmath.mpc)
+
+
+def _num(value) -> float | str:
+    """A real value as a float; a complex one as a string such as ``'0.69315+3.14159j'``."""
+    if is_real(value):
+        return float(value)
+    return f"{complex(value):.6g}".strip("()")
 
 
 def _gap(a, b) -> float:
@@ -130,13 +145,16 @@ def compare(
                 if _gap(d1, d2) > tolerance:
                     cex = {
                         "values": _values(point),
-                        "lhs": float(a),
-                        "rhs": float(b),
-                        "difference": float(a - b),
+                        "lhs": _num(a),
+                        "rhs": _num(b),
+                        "difference": _num(a - b),
                         "other_values": {s.name: float(other[s]) for s in vary},
-                        "other_difference": float(a2 - b2),
+                        "other_difference": _num(a2 - b2),
                     }
                     return NumericEvidence(used, skipped, tolerance, worst, cex)
+            continue
+        if relation != "=" and not (is_real(a) and is_real(b)):
+            skipped += 1
             continue
         used += 1
         if relation == "=":
@@ -151,10 +169,12 @@ def compare(
         worst = max(worst, gap)
         if bad:
             a50, b50 = f_l(point, CHECK_DIGITS), f_r(point, CHECK_DIGITS)
-            again = {"=": _gap(a50, b50) > tolerance, "<=": a50 > b50, ">=": a50 < b50, "<": a50 >= b50}
-            again[">"] = a50 <= b50
-            if again[relation]:
-                cex = {"values": _values(point), "lhs": float(a), "rhs": float(b), "difference": float(a - b)}
+            if relation == "=":
+                confirmed = _gap(a50, b50) > tolerance
+            else:
+                confirmed = {"<=": a50 > b50, ">=": a50 < b50, "<": a50 >= b50, ">": a50 <= b50}[relation]
+            if confirmed:
+                cex = {"values": _values(point), "lhs": _num(a), "rhs": _num(b), "difference": _num(a - b)}
                 return NumericEvidence(used, skipped, tolerance, worst, cex)
     return NumericEvidence(used, skipped, tolerance, worst, None)
 
@@ -162,4 +182,4 @@ def compare(
 def value_at(expr: sp.Expr, point: dict[sp.Symbol, float]):
     """``expr`` at ``point`` as a float, or ``None`` where it is not a finite real number."""
     value = Evaluator(sp.sympify(expr))(point)
-    return None if value is None else float(value)
+    return None if value is None or not is_real(value) else float(value)

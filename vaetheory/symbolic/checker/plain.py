@@ -69,6 +69,7 @@ def _limit(f, x, a, direction="+-"):
 def check_tokens(text: str, line: int, column: int) -> list[str]:
     """The names in ``text``; raise on anything that is not a name, number, operator or bracket."""
     names: list[str] = []
+    _check_brackets(text, line, column)
     try:
         toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
@@ -94,6 +95,25 @@ def check_tokens(text: str, line: int, column: int) -> list[str]:
             )
         prev = tok
     return names
+
+
+def _check_brackets(text: str, line: int, column: int) -> None:
+    pairs = {")": "(", "]": "["}
+    stack: list[tuple[str, int]] = []
+    for i, ch in enumerate(text):
+        if ch in "([":
+            stack.append((ch, i))
+        elif ch in ")]":
+            if not stack or stack[-1][0] != pairs[ch]:
+                raise DerivationSyntaxError(line, column + i, "an operand or a matching bracket", repr(ch))
+            stack.pop()
+    if stack:
+        ch, i = stack[-1]
+        closer = ")" if ch == "(" else "]"
+        end = column + len(text.rstrip())
+        raise DerivationSyntaxError(
+            line, end, f"{closer!r} to close the {ch!r} at line {line}, column {column + i}", "end of line"
+        )
 
 
 def parse_plain_expr(text: str, scope: Scope, line: int, column: int) -> sp.Expr:

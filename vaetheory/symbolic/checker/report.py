@@ -64,8 +64,8 @@ class DerivationCheck(Result):
         return render_latex(self)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+def _fmt(x: float | str) -> str:
+    return x if isinstance(x, str) else f"{x:.6g}"
 
 
 def _counterexample_text(cex: dict[str, Any]) -> str:

@@ -28,7 +28,14 @@ import sympy as sp
 from vaetheory.symbolic.checker.bounded import StepTimeout, run_bounded
 from vaetheory.symbolic.checker.gaussian import Expectation, KLDivergence, evaluate, special_terms
 from vaetheory.symbolic.checker.latex import ParsedStep
-from vaetheory.symbolic.checker.numeric import NumericEvidence, compare, sample_point, value_at
+from vaetheory.symbolic.checker.numeric import (
+    Evaluator,
+    NumericEvidence,
+    compare,
+    is_real,
+    sample_point,
+    value_at,
+)
 from vaetheory.symbolic.checker.report import StepVerdict
 from vaetheory.symbolic.checker.scope import Scope
 
@@ -264,7 +271,13 @@ class StepChecker:
         except StepTimeout as exc:
             return Judgement(None, None, f"could not decide: {exc}")
         if proven is False:
-            cex = self._condition_counterexample(written, reference, var, diff, line)
+            try:
+                cex = run_bounded(
+                    lambda: self._condition_counterexample(written, reference, var, diff, line),
+                    deadline.left(),
+                )
+            except StepTimeout:
+                cex = None
             return Judgement(False, "symbolic", why, cex)
         return Judgement(proven, "symbolic" if proven else None, why)
 
@@ -301,22 +314,42 @@ class StepChecker:
     def judge_root(self, condition, var, value, line, deadline) -> Judgement:
         """Does ``var = value`` solve ``condition = 0``?"""
         at = condition.xreplace({var: value})
-        rng = self._rng(line, 11)
-        params = sorted(at.free_symbols | value.free_symbols, key=lambda x: x.name)
-        for _ in range(3 * self.settings.n_points):
-            point = sample_point(params, rng)
-            v, c = value_at(value, point), value_at(at, point)
-            if v is None or c is None or (var.is_positive and v <= 0):
-                continue
-            full = dict(point)
-            full[var] = v
-            scale = 1 + abs(v) + (abs(value_at(condition.as_numer_denom()[0], full) or 0.0))
-            if abs(c) > 1e3 * self.settings.tolerance * scale:
-                values = {s.name: float(x) for s, x in sorted(full.items(), key=lambda kv: kv[0].name)}
-                cex = {"values": values, "condition": f"the condition's expression is {c:.6g} there, not 0",
-                       "lhs": c, "rhs": 0.0, "difference": c}  # fmt: skip
-                shown = tidy(condition)
-                return Judgement(False, "numeric", f"{var} = {value} is not a root of {shown} = 0", cex)
+
+        def numeric() -> Judgement | None:
+            rng = self._rng(line, 11)
+            params = sorted(
+                (at.free_symbols | value.free_symbols | condition.free_symbols) - {var}, key=lambda x: x.name
+            )
+            f_value, f_at = Evaluator(value), Evaluator(at)
+            f_num = Evaluator(condition.as_numer_denom()[0])
+            for _ in range(3 * self.settings.n_points):
+                point = sample_point(params, rng)
+                v, c = f_value(point), f_at(point)
+                if v is None or c is None or not (is_real(v) and is_real(c)) or (var.is_positive and v <= 0):
+                    continue
+                full = dict(point)
+                full[var] = float(v)
+                scale = 1 + abs(float(v)) + float(abs(f_num(full) or 0))
+                if abs(c) > 1e3 * self.settings.tolerance * scale:
+                    values = {s.name: float(x) for s, x in sorted(full.items(), key=lambda kv: kv[0].name)}
+                    said = f"the condition's expression is {float(c):.6g} there, not 0"
+                    cex = {
+                        "values": values,
+                        "condition": said,
+                        "lhs": float(c),
+                        "rhs": 0.0,
+                        "difference": float(c),
+                    }
+                    shown = tidy(condition)
+                    return Judgement(False, "numeric", f"{var} = {value} is not a root of {shown} = 0", cex)
+            return None
+
+        try:
+            found = run_bounded(numeric, min(deadline.left(), self.settings.step_timeout / 2))
+        except StepTimeout:
+            found = None
+        if found is not None:
+            return found
         try:
             proven = run_bounded(lambda: is_zero(at), deadline.left())
         except StepTimeout as exc:
