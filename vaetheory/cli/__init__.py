@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from vaetheory import __version__
 
 #: subcommand module names, in the order ``--help`` lists them
-SUBCOMMANDS: list[str] = ["cite", "figures", "linear", "derive", "claims", "reproduce", "check"]
+SUBCOMMANDS: list[str] = ["cite", "figures", "linear", "derive", "claims", "reproduce", "check", "blowup", "train", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -58,7 +58,8 @@ class TrainConfig:
     """A training run. ``floor_variance`` is a floor on the VARIANCE; ``sigma`` the fixed decoder STD.
 
     ``data`` is ``"digits"`` (scikit-learn's digits scaled to [0, 1]; binarised at 0.5 for
-    ``likelihood="bernoulli"``) or the path of a ``.npy``/``.csv`` file (rows are points).
+    ``likelihood="bernoulli"``) or the path of a ``.npy``/``.csv`` file (rows are points);
+    ``n_points`` keeps only its first ``n_points`` rows (a tiny data set shows the blow-up sooner).
     """
 
     variance: str = "learned"
@@ -76,6 +77,7 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 10
     checkpoint_every: int = 100
+    n_points: int | None = None
 
     def __post_init__(self) -> None:
         check_policy(self.variance)
@@ -94,6 +96,8 @@ class TrainConfig:
         check_int("seed", self.seed, low=0)
         check_int("log_every", self.log_every, low=1)
         check_int("checkpoint_every", self.checkpoint_every, low=1)
+        if self.n_points is not None:
+            check_int("n_points", self.n_points, low=2)
 
     def model_config(self, data_dim: int) -> VAEConfig:
         """The :class:`VAEConfig` of this run for data of ``data_dim`` columns (validates the combination)."""
@@ -144,6 +148,12 @@ def load_training_data(config: TrainConfig, data=None) -> np.ndarray:
 
             data = load_array_file(config.data)
     arr = check_finite_array("data", data, ndim=2, min_rows=2)
+    if config.n_points is not None:
+        if config.n_points > arr.shape[0]:
+            raise ValueError(
+                f"n_points must be <= the number of data points ({arr.shape[0]}); got {config.n_points}"
+            )
+        arr = arr[: config.n_points]
     if config.likelihood == "bernoulli" and not np.all((arr == 0) | (arr == 1)):
         raise ValueError("data must be binary (0 or 1) for likelihood='bernoulli'")
     return arr
