@@ -70,7 +70,7 @@ def run(smoke: bool) -> list[Row]:
     X = load_digits(scale="unit")
     q = 5
     repeats = 1 if smoke else 5
-    max_steps = 50 if smoke else MAX_STEPS
+    max_steps = 20 if smoke else MAX_STEPS
     target = linear_vae_optimum(X, q).elbo_per_point
     outcome: dict = {}
 

@@ -148,3 +148,30 @@ def test_bad_run_values_are_refused():
         SweepRun(config, seed=-1)
     with pytest.raises(ValueError, match="data"):
         train_sweep([SweepRun(config, seed=0)], np.full((4, 6), np.nan), steps=1)
+
+
+def test_sweep_reproduces_vaetheory_train(data):
+    from vaetheory.empirical.training import TrainConfig, train
+
+    runs = grid("floor", [{"floor_variance": 1e-3}, {"floor_variance": 1e-1}])[:3]
+    result = train_sweep(runs, data, steps=8, batch_size=10, lr=1e-2)  # float32, as train()
+    for run, state in zip(runs, result.state_dicts):
+        c = run.config
+        trained = train(
+            TrainConfig(
+                variance=c.variance,
+                floor_variance=c.floor_variance,
+                floor_method=c.floor_method,
+                beta=run.beta,
+                latent=c.latent_dim,
+                hidden=c.hidden,
+                steps=8,
+                batch_size=10,
+                lr=1e-2,
+                seed=run.seed,
+            ),
+            data=data,
+            progress=False,
+        )
+        for name, value in trained.model.state_dict().items():
+            torch.testing.assert_close(state[name], value, rtol=0, atol=TOL[torch.float32][1], msg=name)

@@ -22,9 +22,11 @@ follow the runs' policy (:mod:`vaetheory.empirical.policies`): per-run floors ar
 :func:`~vaetheory.empirical.policies.apply_floor` itself, one call per distinct floor.
 
 Random numbers: run k owns ``torch.Generator().manual_seed(seed_k)``; each step draws the
-minibatch indices (``torch.randint``, with replacement) and then the noise (``torch.randn`` of
-shape ``[1, B, q]``, as ``GaussianVAE.elbo`` draws it), so a run's numbers do not depend on which
-other runs share its sweep.
+minibatch indices (``torch.randint``, with replacement, ``min(batch_size, n)`` of them) and then
+the noise (``torch.randn`` of shape ``[1, B, q]``, as ``GaussianVAE.elbo`` draws it), so a run's
+numbers do not depend on which other runs share its sweep. This is the scheme of
+:func:`vaetheory.empirical.training.train`, so in float32 a run of the sweep also reproduces
+``train(TrainConfig(...))`` with the same seed, beta, batch size and learning rate (tested).
 """
 
 from __future__ import annotations
@@ -134,7 +136,7 @@ def _check_common(runs, data, steps, batch_size, lr, dtype):
     if x.shape[1] != runs[0].config.data_dim:
         raise ValueError(f"data must have {runs[0].config.data_dim} columns (data_dim); got {x.shape[1]}")
     steps = check_int("steps", steps, low=1)
-    batch_size = check_int("batch_size", batch_size, low=1)
+    batch_size = min(check_int("batch_size", batch_size, low=1), x.shape[0])
     lr = check_positive("lr", lr)
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
