@@ -89,6 +89,24 @@ def _section_formulas(derivation: Derivation, part: str) -> list[Formula]:
     ]
 
 
+def compact(expr: Any) -> Any:
+    """``expr`` rearranged for a reader: its log-free part over one factored denominator, logs kept,
+    when that is shorter.
+
+    Display only (the value is unchanged); matrices and tuples are compacted entrywise.
+    """
+    if isinstance(expr, (sp.MatrixBase, sp.Tuple)):
+        return expr.applyfunc(compact) if isinstance(expr, sp.MatrixBase) else sp.Tuple(*map(compact, expr))
+    if not isinstance(expr, sp.Expr) or not isinstance(expr, sp.Add):
+        return expr
+    logs = [a for a in expr.args if a.has(sp.log)]
+    rest = [a for a in expr.args if not a.has(sp.log)]
+    if len(rest) < 2:
+        return expr
+    tidy = sp.factor(sp.together(sp.Add(*rest))) + sp.Add(*logs)
+    return tidy if len(sp.sstr(tidy)) < len(sp.sstr(expr)) else expr
+
+
 # ----------------------------------------------------------------------------------------------- JSON
 
 
@@ -143,7 +161,7 @@ def to_text(derivation: Derivation) -> str:
             lines.append(f"{f.title}  [{f.key}]")
             for k, step in enumerate(f.steps, 1):
                 lines.append(_wrap(f"{k}. {step.text}:", "   "))
-                lines.append(_wrap(f"{sp.sstr(step.expression)}", "      "))
+                lines.append(_wrap(f"{sp.sstr(compact(step.expression))}", "      "))
             lines.append(_wrap(f"=> {f.key} = {sp.sstr(f.expression)}", "   "))
             lines.append("")
     lines += ["Checks proved by sympy", "======================", ""]
@@ -213,8 +231,12 @@ def to_latex_document(derivation: Derivation) -> str:
         out.append(rf"\section*{{{_tex_text(heading)}}}")
         for f in _section_formulas(derivation, part):
             out.append(rf"\paragraph{{{_tex_text(f.title)}}}")
-            rows = [rf"{s.lhs} &= {latex(s.expression)} && \text{{{_tex_text(s.text)}}}" for s in f.steps]
-            rows.append(rf"{f.lhs} &= {f.latex()}")
+            rows = [
+                rf"\intertext{{{k}. {_tex_text(s.text)}:}} {s.lhs} &= {latex(compact(s.expression))}"
+                for k, s in enumerate(f.steps, 1)
+            ]
+            result = rf"{f.lhs} &= {f.latex()}"
+            rows.append(r"\intertext{Result:} " + result if rows else result)
             out.append(r"\begin{align*}" + "\n" + " \\\\\n".join(rows) + "\n" + r"\end{align*}")
     out.append(r"\section*{Checks proved by sympy}")
     out.append(r"\begin{itemize}")
