@@ -143,7 +143,7 @@ def blowup_sequence(
     *,
     point: int = 0,
     floor_method: str = "clamp",
-    n_panels: int = 200,
+    n_panels: int = 400,
 ) -> BlowupResult:
     r"""Exact log-likelihoods along the construction, unfloored and for each floor (a VARIANCE).
 
