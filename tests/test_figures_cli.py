@@ -114,7 +114,8 @@ def _run_figures(out: Path, areas: list[str]) -> list[Path]:
     script = shutil.which("vaetheory")
     prefix = [script] if script else [sys.executable, "-m", "vaetheory"]
     cmd = [*prefix, "figures", "--quick", "--seed", str(SEED), "--out", str(out), "--only", ",".join(areas)]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # small networks: one thread each, no contention
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     return [Path(line) for line in result.stdout.split()]
 
@@ -137,8 +138,8 @@ def thesis_run(tmp_path_factory):
     """``vaetheory figures --quick --only thesis``, run once, in-process, on a smaller study.
 
     The thesis area's quick figures train ten networks (minutes on two cores), so here its quick
-    settings are swapped for a tiny study; everything else (the command, the reproduction driver,
-    the drawing, the saving with provenance) is the real path.
+    settings are swapped for a tiny study of the five q = 2 configurations; everything else (the
+    command, the reproduction driver, the drawing, the saving with provenance) is the real path.
     """
     if "thesis" not in FIGURE_MODULES:
         pytest.skip("the thesis area is not registered yet")
@@ -158,12 +159,21 @@ def thesis_run(tmp_path_factory):
     )
     out = tmp_path_factory.mktemp("figures-thesis")
     argv = ["vaetheory", "figures", "--quick", "--seed", str(SEED), "--out", str(out), "--only", "thesis"]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(thesis_run_module, "QUICK_SETTINGS", tiny)
-        patch.setattr(sys, "argv", argv)
-        stdout = io.StringIO()
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
-            assert main(argv[1:]) == 0
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small networks: one thread is faster than two that contend
+    stdout = io.StringIO()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(thesis_run_module, "QUICK_SETTINGS", tiny)
+            every = thesis_run_module.thesis_configurations
+            patch.setattr(thesis_run_module, "thesis_configurations", lambda: every(latents=(2,)))
+            patch.setattr(sys, "argv", argv)
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
+                assert main(argv[1:]) == 0
+    finally:
+        torch.set_num_threads(threads)
     return out, [Path(line) for line in stdout.getvalue().split()], ["thesis"]
 
 
