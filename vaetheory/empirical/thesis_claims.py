@@ -11,8 +11,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from vaetheory.empirical.thesis import LARGE_BETA, SMALL_BETA, SMALL_SIGMA_STD
-from vaetheory.results import Result
+from vaetheory.empirical.thesis import (
+    DEFAULT_SETTINGS,
+    LARGE_BETA,
+    QUICK_SETTINGS,
+    SMALL_BETA,
+    SMALL_SIGMA_STD,
+)
+from vaetheory.results import Result, to_jsonable
 
 LEARNED = "learned-sigma"
 SIGMA1 = "fixed-sigma1"
@@ -343,13 +349,17 @@ def render_summary(reproduction) -> str:
     """``summary.md``: for each claim of the chapter, the criterion, what this run shows, the verdict."""
     prov = reproduction.provenance
     spectrum = ", ".join(f"{v:.3g}" for v in reproduction.spectrum[:8])
+    named = {"quick": QUICK_SETTINGS, "default": DEFAULT_SETTINGS}
+    label = next(
+        (k for k, v in named.items() if to_jsonable(dataclasses.asdict(v)) == reproduction.settings), "custom"
+    )
     lines = [
         "# Thesis chapter 5 reproduction: what each common fix does to a VAE",
         "",
         f"Data: {reproduction.data_source}; {reproduction.n_train} training and {reproduction.n_test} "
         f"held-out points, images {reproduction.image_shape[0]}x{reproduction.image_shape[1]}. "
         f"Seed {reproduction.seed}; {reproduction.settings['steps']} training steps per configuration "
-        f"({'quick' if reproduction.quick else 'default'} settings); vaetheory "
+        f"({label} settings); vaetheory "
         f"{prov.get('vaetheory_version')}, commit {prov.get('git_commit')}.",
         f"Largest eigenvalues of the training-data covariance: {spectrum}.",
         "",

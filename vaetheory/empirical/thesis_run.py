@@ -187,46 +187,8 @@ def _train_and_evaluate(
     return result
 
 
-def reproduce_thesis_chapter(
-    out_dir: str | os.PathLike[str],
-    *,
-    data: str = "digits",
-    data_dir: str | os.PathLike[str] | None = None,
-    quick: bool = False,
-    seed: int = 0,
-    progress: bool = True,
-    configurations: Sequence[ThesisConfiguration] | None = None,
-    settings: RunSettings | None = None,
-) -> ThesisReproduction:
-    """Train and evaluate the chapter's configurations into ``out_dir``; resume an interrupted run.
-
-    ``quick`` selects :data:`QUICK_SETTINGS` (else :data:`DEFAULT_SETTINGS`); ``settings`` overrides
-    both (the tests use a smaller run). ``configurations`` defaults to :func:`thesis_configurations`.
-    Every configuration is trained with the same ``seed`` (same initialisation and minibatches), so
-    the differences between them come from the configuration alone.
-    """
-    from vaetheory.empirical.thesis_claims import render_summary, render_table
-    from vaetheory.plots.style import prepare_output_dir
-
-    seed = check_int("seed", seed, low=0)
-    settings = settings or (QUICK_SETTINGS if quick else DEFAULT_SETTINGS)
-    configs = tuple(configurations or thesis_configurations())
-    names = [c.name for c in configs]
-    if len(set(names)) != len(names):
-        raise ValueError(f"configurations must have distinct names; got {names}")
-    thesis_data = load_thesis_data(
-        data, data_dir, seed=seed, max_train=settings.max_train, max_test=settings.max_test
-    )
-    out = prepare_output_dir(out_dir)
-    key = _run_key(data, data_dir, seed, quick, settings)
-    _check_run_key(out, key)
-    moments = data_moments(thesis_data.x_train)
-    parameters = {**key, "n_train": len(thesis_data.x_train), "n_test": len(thesis_data.x_test)}
-    _log(
-        progress,
-        f"thesis-ch5: {len(configs)} configurations on {data} ({len(thesis_data.x_train)} training, "
-        f"{len(thesis_data.x_test)} held-out points, {settings.steps} steps each) -> {out}",
-    )
+def _run_configurations(configs, thesis_data, moments, settings, out, *, seed, progress, parameters):
+    """Train/evaluate (or skip, when finished earlier) each configuration; results and status."""
     results, status = [], {}
     for i, config in enumerate(configs, 1):
         config_dir = out / "configs" / config.name
@@ -256,6 +218,61 @@ def reproduce_thesis_chapter(
                 f"(linear theory {result.predicted_active_units})",
             )
         results.append(result)
+    return results, status
+
+
+def reproduce_thesis_chapter(
+    out_dir: str | os.PathLike[str],
+    *,
+    data: str = "digits",
+    data_dir: str | os.PathLike[str] | None = None,
+    quick: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    configurations: Sequence[ThesisConfiguration] | None = None,
+    settings: RunSettings | None = None,
+) -> ThesisReproduction:
+    """Train and evaluate the chapter's configurations into ``out_dir``; resume an interrupted run.
+
+    ``quick`` selects :data:`QUICK_SETTINGS` (else :data:`DEFAULT_SETTINGS`); ``settings`` overrides
+    both (the tests use a smaller run). ``configurations`` defaults to :func:`thesis_configurations`.
+    Every configuration is trained with the same ``seed`` (same initialisation and minibatches), so
+    the differences between them come from the configuration alone. Torch runs on one thread
+    meanwhile (these small networks train fastest so, and a busy machine does not oversubscribe);
+    the previous thread count is restored afterwards.
+    """
+    from vaetheory.empirical.thesis_claims import render_summary, render_table
+    from vaetheory.plots.style import prepare_output_dir
+
+    seed = check_int("seed", seed, low=0)
+    settings = settings or (QUICK_SETTINGS if quick else DEFAULT_SETTINGS)
+    configs = tuple(configurations or thesis_configurations())
+    names = [c.name for c in configs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"configurations must have distinct names; got {names}")
+    thesis_data = load_thesis_data(
+        data, data_dir, seed=seed, max_train=settings.max_train, max_test=settings.max_test
+    )
+    out = prepare_output_dir(out_dir)
+    key = _run_key(data, data_dir, seed, quick, settings)
+    _check_run_key(out, key)
+    moments = data_moments(thesis_data.x_train)
+    parameters = {**key, "n_train": len(thesis_data.x_train), "n_test": len(thesis_data.x_test)}
+    _log(
+        progress,
+        f"thesis-ch5: {len(configs)} configurations on {data} ({len(thesis_data.x_train)} training, "
+        f"{len(thesis_data.x_test)} held-out points, {settings.steps} steps each) -> {out}",
+    )
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        results, status = _run_configurations(
+            configs, thesis_data, moments, settings, out, seed=seed, progress=progress, parameters=parameters
+        )
+    finally:
+        torch.set_num_threads(threads)
     reproduction = ThesisReproduction(
         out_dir=str(out),
         data=data,
