@@ -123,6 +123,17 @@ def test_floor_n_point_bound_is_the_shared_formula(sup, xi, n):
     )
 
 
+@given(xi=floors, n=st.integers(1, 20))
+def test_floor_bound_float_is_the_shared_formula_checked_against_sympy(sup, xi, n):
+    assert sup.floor_bound(xi, n) == variance_floor_bound(1, xi, n_points=n)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan")])
+def test_floor_bound_rejects_a_non_positive_floor(sup, bad):
+    with pytest.raises(ValueError, match="floor_variance"):
+        sup.floor_bound(bad)
+
+
 @given(xs=point_sets, xi=floors)
 def test_floor_bounds_every_npoint_likelihood(sup, xs, xi):
     xs = np.asarray(xs)

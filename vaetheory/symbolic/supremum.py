@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 
 import sympy as sp
 
+from vaetheory.densities import variance_floor_bound
 from vaetheory.results import Result
 from vaetheory.symbolic._symbols import S_n, b, c, m, n, s, v, w, x, x_mean, xi
 from vaetheory.symbolic.formula import Check, Formula, Step, check_identity, reduce_to_zero
@@ -48,6 +50,19 @@ class Supremum(Result):
     floor_supremum: Formula
     floor_supremum_n_points: Formula
     checks: tuple[Check, ...]
+
+    def floor_bound(self, xi: float, n_points: int = 1) -> float:
+        r"""The floor bound :math:`-\tfrac n2\log(2\pi\xi)` as a float64.
+
+        The value is :func:`vaetheory.densities.variance_floor_bound` (the package's one copy of the
+        formula, which validates ``xi`` and ``n_points``), checked against the sympy-derived
+        :attr:`floor_supremum_n_points` before it is returned. ``xi`` is a floor on the VARIANCE.
+        """
+        value = variance_floor_bound(1, xi, n_points=n_points)
+        symbolic = self.floor_supremum_n_points.evaluate(n=n_points, xi=xi)
+        if not math.isclose(value, symbolic, rel_tol=1e-12, abs_tol=1e-12):  # pragma: no cover
+            raise AssertionError(f"floor bound {value} disagrees with the symbolic supremum {symbolic}")
+        return value
 
 
 @functools.lru_cache(maxsize=1)
