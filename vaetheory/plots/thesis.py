@@ -55,8 +55,7 @@ def mosaic(images: np.ndarray, image_shape: tuple[int, int], ncols: int) -> np.n
 def _show(ax, tiles: np.ndarray) -> None:
     import matplotlib
 
-    cmap = matplotlib.colormaps["gray"].copy()
-    cmap.set_bad(SEPARATOR)
+    cmap = matplotlib.colormaps["gray"].with_extremes(bad=SEPARATOR)
     ax.imshow(tiles, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
