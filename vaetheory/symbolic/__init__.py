@@ -17,6 +17,7 @@ Each result is a :class:`Formula`: ``.expression`` (sympy), ``.latex()``, ``.eva
 """
 
 from vaetheory.symbolic._symbols import SYMBOLS, parse_expression, with_assumptions
+from vaetheory.symbolic.checker import check_derivation
 from vaetheory.symbolic.claims import CONDITIONAL, CORRECT, VERDICTS, WRONG, Claim, thread_claims
 from vaetheory.symbolic.derivation import (
     Derivation,
@@ -46,6 +47,7 @@ __all__ = [
     "Step",
     "Supremum",
     "analyse_sigma_star",
+    "check_derivation",
     "claims_table",
     "derive",
     "derive_one_point",

@@ -31,12 +31,33 @@ def _alarm_available() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+#: the end (time.monotonic) of the innermost bound in force, for :func:`run_isolated`
+_DEADLINES: list[float] = []
+
+
 def run_bounded(fn: Callable[[], T], seconds: float) -> T:
     """``fn()`` if it finishes within ``seconds``; otherwise raise :class:`StepTimeout`."""
     if seconds <= 0:
         raise StepTimeout(f"no time left (bound {seconds:g} s)")
-    if _alarm_available():
-        return _run_with_alarm(fn, seconds)
+    if _alarm_available() and not _DEADLINES:
+        _DEADLINES.append(time.monotonic() + seconds)
+        try:
+            return _run_with_alarm(fn, seconds)
+        finally:
+            _DEADLINES.pop()
+    return run_isolated(fn, seconds)
+
+
+def run_isolated(fn: Callable[[], T], seconds: float | None = None) -> T:
+    """``fn()`` in a forked child process, killed at the bound (default: the bound in force).
+
+    For sympy routines that build global tables lazily (``integrate`` builds meijerint's lookup
+    table on first use): interrupting them in this process would leave the table half-built.
+    """
+    if seconds is None:
+        seconds = (_DEADLINES[-1] - time.monotonic()) if _DEADLINES else 60.0
+    if seconds <= 0:
+        raise StepTimeout("no time left")
     return _run_in_child(fn, seconds)
 
 

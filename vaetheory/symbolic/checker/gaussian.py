@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from vaetheory.symbolic.checker.bounded import run_isolated
+
 
 class GaussianDensity(sp.Function):
     r"""The value :math:`\mathcal N(x;\mu,v)` of a Gaussian density at ``x`` (``v`` a variance)."""
@@ -128,9 +130,10 @@ def gaussian_expectation(body: sp.Expr, var: sp.Symbol, mean, variance) -> sp.Ex
     if expanded.is_polynomial(var):
         poly = sp.Poly(expanded, var)
         return sp.Add(*[c * gaussian_raw_moment(k, mean, variance) for (k,), c in poly.terms()])
-    z = sp.Dummy("z", real=True)
+    z = sp.Symbol("z_integration", real=True)
     integrand = body.subs(var, z) * gaussian_density(z, mean, variance)
-    return sp.integrate(integrand, (z, -sp.oo, sp.oo), conds="none")
+    # in a child process: an interrupted integrate would leave sympy's meijerint table half-built
+    return run_isolated(lambda: sp.integrate(integrand, (z, -sp.oo, sp.oo), conds="none"))
 
 
 def gaussian_kl(m1, v1, m2, v2) -> sp.Expr:

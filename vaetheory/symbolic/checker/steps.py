@@ -89,8 +89,8 @@ class Deadline:
 
 
 def tidy(expr: sp.Expr) -> sp.Expr:
-    """A readable form: simplified; logs with one coefficient merged where their arguments are positive."""
-    expr = sp.expand(sp.simplify(expr))
+    """A readable form: expanded; logs with one coefficient merged where their arguments are positive."""
+    expr = sp.expand(sp.expand_log(sp.sympify(expr)))
     if not isinstance(expr, sp.Add):
         return expr
     groups: dict[sp.Expr, list[sp.Expr]] = {}
@@ -106,20 +106,16 @@ def tidy(expr: sp.Expr) -> sp.Expr:
 
 
 def is_zero(expr: sp.Expr) -> bool:
-    """Symbolic proof that ``expr`` is 0 (False means "not proven", not "nonzero")."""
+    """Symbolic proof that ``expr`` is 0 (False means "not proven", not "nonzero").
+
+    Cheap rewrites first (expand, expand_log under the assumptions, cancel), then one simplify.
+    """
     if expr == 0:
         return True
-    tries = (
-        sp.expand,
-        lambda e: sp.expand(sp.expand_log(e)),
-        lambda e: sp.cancel(sp.together(sp.expand(sp.expand_log(e)))),
-        sp.simplify,
-        lambda e: sp.simplify(sp.expand_log(sp.expand(e))),
-    )
-    for f in tries:
-        if f(expr) == 0:
-            return True
-    return False
+    expanded = sp.expand(sp.expand_log(expr))
+    if expanded == 0 or sp.cancel(sp.together(expanded)) == 0:
+        return True
+    return sp.simplify(expanded) == 0
 
 
 def _prepare(expr: sp.Expr, scope: Scope) -> sp.Expr:
@@ -197,6 +193,12 @@ class StepChecker:
             )
             if relation != "=":
                 what = f"LHS {relation} RHS is false"
+            else:
+                try:
+                    gap = run_bounded(lambda: tidy(lhs0 - rhs0), deadline.left())
+                    what += f": LHS - RHS = {gap}"
+                except StepTimeout:
+                    pass
             return Judgement(False, "numeric", f"{what} (counterexample checked at 50 digits)",
                              numeric.counterexample, numeric)  # fmt: skip
 
@@ -242,9 +244,11 @@ class StepChecker:
         """Is ``written = 0`` the same condition on ``var`` as ``reference = 0`` (same roots)?"""
 
         def symbolic():
-            if is_zero(written - reference):
+            ratio = sp.cancel(sp.together(sp.expand_log(written / reference)))
+            if var in ratio.free_symbols:
+                ratio = sp.simplify(ratio)
+            if ratio == 1:
                 return True, "it is the condition itself", None
-            ratio = sp.simplify(written / reference)
             if ratio != 0 and var not in ratio.free_symbols and ratio.is_finite is not False:
                 return True, f"it is the condition times {ratio}", None
             if ratio.is_positive or ratio.is_negative:
