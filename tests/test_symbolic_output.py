@@ -95,6 +95,12 @@ def test_non_positive_floor_is_rejected_by_name(derivation, bad):
         derivation.supremum.floor_supremum.evaluate(xi=bad)
 
 
+@pytest.mark.parametrize("bad", [0.0, -2.0, float("inf")])
+def test_non_positive_precision_is_rejected_by_name(derivation, bad):
+    with pytest.raises(ValueError, match=r"lam must be .*lam > 0"):
+        derivation.sigma_star.sigma_star.evaluate(lam=bad)
+
+
 def test_missing_or_unknown_parameters_are_named(derivation):
     with pytest.raises(ValueError, match="missing \\['v'\\]"):
         derivation.one_point.log_marginal.evaluate(x=1.0, w=1.0, b=0.0)

@@ -203,7 +203,7 @@ def derive_supremum() -> Supremum:
         ),
         npoint_maximiser_c=fu(
             key="npoint_maximiser_c",
-            title="maximising w^2 + v (the ridge)",
+            title="maximising w^2 + v: the ridge w^2 + v = S_n, 0 < v <= S_n",
             lhs=r"(w^2 + v)^*",
             expression=argmax[c],
         ),

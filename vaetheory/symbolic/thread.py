@@ -207,7 +207,7 @@ def analyse_sigma_star() -> SigmaStarAnalysis:
         sigma_star=f(key="sigma_star", title="correct s*(lambda)", lhs=r"s^*(\lambda)", expression=s_star),
         sigma_star_claimed=f(
             key="sigma_star_claimed",
-            title="the answer's s* = (2 lambda')^(-1/2), lambda' = lambda - 1/2",
+            title="the answer's s* = (2 lambda')^(-1/2), lambda' = lambda - 1/2 (defined for lambda > 1/2)",
             lhs=r"s^*_{\text{answer}}(\lambda)",
             expression=sigma_claimed,
         ),
