@@ -110,14 +110,10 @@ def test_figures_uncreatable_directory_exits_2(tiny_area, capsys):
 # --- every registered area, through the real command -------------------------------------------
 
 
-def _run_figures(out: Path, areas: list[str]) -> list[Path]:
+def _figures_command(out: Path, areas: list[str]) -> list[str]:
     script = shutil.which("vaetheory")
     prefix = [script] if script else [sys.executable, "-m", "vaetheory"]
-    cmd = [*prefix, "figures", "--quick", "--seed", str(SEED), "--out", str(out), "--only", ",".join(areas)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # small networks: one thread each, no contention
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return [Path(line) for line in result.stdout.split()]
+    return [*prefix, "figures", "--quick", "--seed", str(SEED), "--out", str(out), "--only", ",".join(areas)]
 
 
 def _cheap_areas() -> list[str]:
@@ -125,12 +121,35 @@ def _cheap_areas() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def cheap_run(tmp_path_factory):
-    """One ``vaetheory figures --quick`` run (a subprocess) of every registered area but the thesis."""
+def cheap_runs(tmp_path_factory):
+    """Two ``vaetheory figures --quick`` runs with the same seed of every registered area but the
+    thesis, side by side (one per core): the first is checked, the pair shows the determinism."""
     if not _cheap_areas():
         pytest.skip("no cheap figure area is registered yet")
-    out = tmp_path_factory.mktemp("figures")
-    return out, _run_figures(out, _cheap_areas()), _cheap_areas()
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}  # small networks: one thread each, no contention
+    outs = [tmp_path_factory.mktemp("figures"), tmp_path_factory.mktemp("figures-again")]
+    procs = [
+        subprocess.Popen(
+            _figures_command(out, _cheap_areas()),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for out in outs
+    ]
+    runs = []
+    for out, proc in zip(outs, procs):
+        stdout, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr[-3000:]
+        runs.append((out, [Path(line) for line in stdout.split()]))
+    return runs
+
+
+@pytest.fixture(scope="module")
+def cheap_run(cheap_runs):
+    out, written = cheap_runs[0]
+    return out, written, _cheap_areas()
 
 
 @pytest.fixture(scope="module")
@@ -244,12 +263,11 @@ def test_every_pdf_carries_the_provenance_in_its_metadata(quick_run):
         assert subject == prov, sidecar
 
 
-def test_same_seed_gives_same_data(cheap_run, tmp_path):
+def test_same_seed_gives_same_data(cheap_runs):
     """The cheap areas run twice (the thesis study is run once: its training is the expensive part)."""
-    out, written, _ = cheap_run
-    again = _run_figures(tmp_path, _cheap_areas())
+    (out, written), (out_again, written_again) = cheap_runs
     first = {p.relative_to(out): p for p in _sidecars(written)}
-    second = {p.relative_to(tmp_path): p for p in _sidecars(again)}
-    assert set(first) == set(second)
+    second = {p.relative_to(out_again): p for p in _sidecars(written_again)}
+    assert first and set(first) == set(second)
     for rel, path in first.items():
         assert json.loads(path.read_text())["data"] == json.loads(second[rel].read_text())["data"], rel

@@ -46,23 +46,36 @@ def test_notebook_matches_its_percent_script(name):
     )
 
 
-@pytest.mark.parametrize("name", EXPECTED)
-def test_notebook_runs_top_to_bottom(name, tmp_path):
-    from nbclient import NotebookClient
+def _execute(name: str, cwd: Path) -> str | None:
+    """Run notebook ``name`` top to bottom in a fresh kernel with ``cwd`` as its working directory.
 
-    notebook = _read(name)
+    Returns ``None`` when every cell ran, else the error (the failing cell and its traceback).
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    cwd.mkdir(parents=True, exist_ok=True)
     client = NotebookClient(
-        notebook,
-        timeout=240,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
+        _read(name), timeout=240, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
     )
-    client.execute()
-    errors = [
-        out
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
-        if out.output_type == "error"
-    ]
-    assert not errors
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        return str(exc)
+    return None
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory) -> dict[str, str | None]:
+    """Every notebook executed once, two at a time (one kernel per core on a two-core CI machine)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = tmp_path_factory.mktemp("notebooks")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(_execute, name, root / name) for name in EXPECTED}
+    return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_notebook_runs_top_to_bottom(name, executed):
+    assert executed[name] is None, executed[name]
