@@ -10,6 +10,15 @@ from vaetheory.empirical.estimators import exact_log_marginal, iwae_bound, linea
 from vaetheory.empirical.model import VAEConfig, build_model
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small workloads run faster on one thread (and the CI cores are shared); restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _linear(latent: int, d: int, seed: int, **kw):
     model = build_model(VAEConfig(data_dim=d, latent_dim=latent, hidden=(), **kw), seed).double()
     with torch.no_grad():

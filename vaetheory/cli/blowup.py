@@ -74,10 +74,13 @@ def render_blowup(result, *, every: int = 1) -> str:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    import torch
+
     from vaetheory._validation import check_int
     from vaetheory.cli._common import print_json
     from vaetheory.empirical.construction import blowup_sequence, construction_data
 
+    torch.set_num_threads(1)  # many small quadratures: one thread is fastest, and on shared cores
     kmax = check_int("--kmax", args.kmax, low=2, high=200)
     data = construction_data(check_int("--points", args.points, low=1, high=1797))
     result = blowup_sequence(

@@ -26,11 +26,14 @@ def run(args: argparse.Namespace) -> int:
     import textwrap
     from pathlib import Path
 
+    import torch
+
     from vaetheory.cli.blowup import render_blowup
     from vaetheory.empirical.construction import blowup_sequence
     from vaetheory.empirical.policies import floor_report
     from vaetheory.figures.empirical import blowup_figure
 
+    torch.set_num_threads(1)  # many small quadratures: one thread is fastest, and on shared cores
     result = blowup_sequence(ks=tuple(range(0, 31, 2)), floors=DEMO_FLOORS)
     rule = "=" * 78
     print(rule)

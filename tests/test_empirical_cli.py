@@ -1,0 +1,88 @@
+"""The blowup, train and demo commands: contracts of their output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from vaetheory.cli import main
+from vaetheory.densities import variance_floor_bound
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Small workloads run faster on one thread (and the CI cores are shared); restored afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_blowup_json_has_one_unfloored_run_and_one_per_floor(capsys):
+    assert (
+        main(["blowup", "--floor", "1e-2", "--floor", "1e-3", "--kmax", "12", "--points", "2", "--json"]) == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    runs = out["runs"]
+    assert [r["floor"] for r in runs] == [None, 1e-2, 1e-3]
+    assert runs[0]["bound"] is None
+    for run in runs:
+        assert run["dim"] == 64 and len(run["loglik"]) == 13
+    for run in runs[1:]:
+        assert run["bound"] == pytest.approx(variance_floor_bound(64, run["floor"]))
+        assert max(run["loglik"]) <= run["bound"]
+    assert runs[0]["loglik"][-1] > runs[2]["bound"]
+
+
+def test_blowup_table_cites_its_formula_and_writes_the_plot(capsys, tmp_path):
+    assert main(["blowup", "--floor", "1e-2", "--kmax", "6", "--points", "2", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "Mattei & Frellsen" in text and "-(d/2) log(2 pi xi)" in text and "xi=0.01" in text
+    assert {p.name for p in tmp_path.iterdir()} == {"blowup.pdf", "blowup.png", "blowup.json"}
+
+
+def test_blowup_rejects_a_negative_floor(capsys):
+    assert main(["blowup", "--floor=-1e-3", "--kmax", "4"]) == 2
+    assert "floor" in capsys.readouterr().err
+
+
+def test_train_writes_log_checkpoint_and_figure_and_resumes(tmp_path, capsys):
+    data = tmp_path / "tiny.csv"
+    data.write_text("\n".join(",".join(str((i * 7 + j) % 5 / 4) for j in range(6)) for i in range(10)))
+    out = tmp_path / "run"
+    args = ["train", "--variance", "floor", "--floor-std", "0.1", "--data", str(data), "--latent", "1"]
+    args += ["--hidden", "4", "--batch-size", "5", "--log-every", "5", "--seed", "1", "--no-progress"]
+    assert main([*args, "--steps", "10", "--out", str(out)]) == 0
+    assert main([*args, "--steps", "15", "--out", str(out), "--resume"]) == 0
+    lines = [json.loads(x) for x in (out / "log.jsonl").read_text().splitlines()]
+    assert [x["step"] for x in lines] == [5, 10, 15]
+    assert all(x["bound"] == pytest.approx(variance_floor_bound(6, 0.01)) for x in lines)
+    for name in (
+        "checkpoint.pt",
+        "config.json",
+        "summary.json",
+        "training.png",
+        "training.pdf",
+        "training.json",
+    ):
+        assert (out / name).exists(), name
+    assert "bound per point" in capsys.readouterr().out
+
+
+def test_train_rejects_unknown_policy_and_bad_sigma(capsys, tmp_path):
+    assert main(["train", "--variance", "wild", "--steps", "1", "--out", str(tmp_path)]) == 2
+    assert "variance must be one of" in capsys.readouterr().err
+    assert (
+        main(["train", "--variance", "fixed", "--sigma", "-1", "--steps", "1", "--out", str(tmp_path)]) == 2
+    )
+    assert "sigma" in capsys.readouterr().err
+
+
+def test_demo_prints_the_blowup_with_bounds_and_references_and_writes_the_plot(capsys, tmp_path):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "Mattei & Frellsen" in text and "arXiv:1802.04826" in text
+    assert "-(d/2) log(2 pi xi)" in text and "measured growth" in text
+    assert (tmp_path / "blowup.png").exists() and (tmp_path / "blowup.json").exists()
