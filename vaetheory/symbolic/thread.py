@@ -60,7 +60,16 @@ class SigmaStarAnalysis(Result):
 
 
 def _positive_roots(expr: sp.Expr, var: sp.Symbol) -> list[sp.Expr]:
-    return [r for r in sp.solve(expr, var, simplify=False) if r.is_positive is not False]
+    """The roots of ``expr`` (a rational function of ``var`` > 0) that can be positive.
+
+    Over one denominator the stationarity conditions here are polynomials in ``var`` whose
+    denominators do not vanish for ``var`` > 0; ``sympy.roots`` finds the numerator's roots exactly.
+    """
+    numerator, denominator = sp.fraction(sp.together(expr))
+    roots = sp.roots(sp.Poly(numerator, var))
+    if sum(roots.values()) != sp.degree(numerator, var):  # pragma: no cover - not solvable by radicals
+        return [r for r in sp.solve(expr, var) if r.is_positive is not False]
+    return [r for r in roots if r.is_positive is not False and denominator.subs(var, r) != 0]
 
 
 @functools.lru_cache(maxsize=1)
