@@ -118,3 +118,11 @@ def test_calibrated_and_shared_policies_train():
     for policy in ("calibrated", "shared"):
         result = train(_config(variance=policy), data=TINY, progress=False)
         assert result.stopped_reason is None and len(result.history) == 4
+
+
+def test_training_restores_the_denormal_setting_of_the_process():
+    from vaetheory.empirical.training import _flushing_denormals
+
+    before = _flushing_denormals()
+    train(_config(steps=2), data=TINY, progress=False)
+    assert _flushing_denormals() == before

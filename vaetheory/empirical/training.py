@@ -183,6 +183,11 @@ def _diagnose(model: GaussianVAE, x: torch.Tensor, index: torch.Tensor) -> str:
         )
 
 
+def _flushing_denormals() -> bool:
+    """Whether the process currently flushes denormal floats to zero (torch.set_flush_denormal)."""
+    return float(torch.tensor(1e-300, dtype=torch.float64) * 1e-10) == 0.0
+
+
 def _state(model, optimizer, generator, step: int) -> dict:
     return {
         "model": copy.deepcopy(model.state_dict()),
@@ -212,17 +217,27 @@ def train(
     ``out_dir`` (optional) receives ``log.jsonl`` (one JSON object per logged step),
     ``checkpoint.pt`` every ``checkpoint_every`` steps and at the end, ``config.json`` and
     ``summary.json``. ``resume=True`` continues from ``out_dir/checkpoint.pt`` and gives the same
-    numbers as an uninterrupted run. The same seed gives the same numbers.
+    numbers as an uninterrupted run. The same seed gives the same numbers. Denormal floats are
+    flushed to zero during training (``torch.set_flush_denormal``) and the previous setting is
+    restored on return.
     """
-    from tqdm import tqdm
-
-    from vaetheory.provenance import provenance
-
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
     arr = load_training_data(config, data)
     model_config = config.model_config(arr.shape[1])
-    torch.set_flush_denormal(True)
+    was_flushing = _flushing_denormals()
+    torch.set_flush_denormal(True)  # denormals slow CPU training; restored when train() returns
+    try:
+        return _train(config, arr, model_config, out_dir=out_dir, resume=resume, progress=progress)
+    finally:
+        torch.set_flush_denormal(was_flushing)
+
+
+def _train(config: TrainConfig, arr: np.ndarray, model_config: VAEConfig, *, out_dir, resume, progress):
+    from tqdm import tqdm
+
+    from vaetheory.provenance import provenance
+
     X = torch.as_tensor(arr, dtype=torch.float32)
     n = X.shape[0]
     model = build_model(model_config, config.seed)
