@@ -81,7 +81,8 @@ def _recon_better(name: str):
         ratio = other.recon_mse / learned.recon_mse
         text = (
             f"held-out recon MSE {_g(other.recon_mse)} ({name}) vs {_g(learned.recon_mse)} (learned sigma), "
-            f"ratio {_g(ratio)}"
+            f"ratio {_g(ratio)}; active units {other.active_units}/{q} vs {learned.active_units}/{q} "
+            f"(linear theory: {other.predicted_active_units} and {learned.predicted_active_units})"
         )
         return (
             text,
