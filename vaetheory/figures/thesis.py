@@ -19,8 +19,8 @@ import numpy as np
 
 from vaetheory.provenance import provenance
 
-#: decimals kept for images in the figure sidecars (pixels in [0, 1])
-SIDECAR_DECIMALS = 4
+#: decimals kept for images in the figure sidecars (pixels in [0, 1]; 1/255 = 0.0039)
+SIDECAR_DECIMALS = 3
 
 
 def _images(a: np.ndarray) -> list:
