@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -271,3 +272,18 @@ def test_same_seed_gives_same_data(cheap_runs):
     assert first and set(first) == set(second)
     for rel, path in first.items():
         assert json.loads(path.read_text())["data"] == json.loads(second[rel].read_text())["data"], rel
+
+
+def test_readme_figures_exist_and_were_made_by_the_command_it_states():
+    root = Path(__file__).resolve().parent.parent
+    section = (root / "README.md").read_text().split("## Figures", 1)[1].split("\n## ", 1)[0]
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", section)
+    stated = re.search(r"were made by `(vaetheory figures [^`]+)`", section).group(1)
+    commit = re.search(r"at commit\s+`(\w+)`", section).group(1)
+    assert images
+    for image in images:
+        png = root / image
+        assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), image
+        prov = json.loads(png.with_suffix(".json").read_text())["provenance"]
+        assert prov["command"] == stated, image
+        assert (prov["git_commit"] or "").startswith(commit), image
