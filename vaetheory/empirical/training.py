@@ -7,7 +7,9 @@ per-point log-likelihood estimate in the batch: the per-point ELBO with one repa
 and the analytic KL, a lower bound on :math:`\log p(x_i)`; under a floor
 :math:`\le-\tfrac d2\log(2\pi\xi)` for every sample), ``argmax_point`` (its training index),
 ``min_variance`` (the smallest decoder VARIANCE used in the batch; null for Bernoulli),
-``argmin_point`` (the training point it belongs to), ``bound`` (the floor's
+``argmin_point`` (the training point it belongs to), for the ``floor`` policy
+``min_unfloored_variance`` (the smallest variance the head asks for before the floor, at the
+encoder means of the batch), ``bound`` (the floor's
 :math:`-\tfrac d2\log(2\pi\xi)` per point, the fixed variance's, 0 for Bernoulli, null otherwise),
 and ``loss``.
 
@@ -183,6 +185,20 @@ def _diagnose(model: GaussianVAE, x: torch.Tensor, index: torch.Tensor) -> str:
         )
 
 
+def _min_unfloored_variance(model: GaussianVAE, x: torch.Tensor) -> float:
+    r"""The smallest variance the decoder head asks for BEFORE the floor, at the encoder means of ``x``.
+
+    :math:`e^{\ell}` (``softplus(l)`` for the softplus method). With ``gaussian_nll`` the gradient
+    passes through the floor, so this can fall far below :math:`\xi` while the floored value stays.
+    """
+    import torch.nn.functional as F
+
+    mean, _ = model.encode(x)
+    _, raw = model.decoder_raw(mean)
+    unfloored = F.softplus(raw) if model.config.floor_method == "softplus" else raw.exp()
+    return float(unfloored.min())
+
+
 def _flushing_denormals() -> bool:
     """Whether the process currently flushes denormal floats to zero (torch.set_flush_denormal)."""
     return float(torch.tensor(1e-300, dtype=torch.float64) * 1e-10) == 0.0
@@ -329,6 +345,8 @@ def _train(config: TrainConfig, arr: np.ndarray, model_config: VAEConfig, *, out
                         i = int(torch.argmin(per_point))
                         entry["min_variance"] = float(per_point[i])
                         entry["argmin_point"] = int(index[i])
+                    if model_config.variance == "floor" and model_config.likelihood == "gaussian":
+                        entry["min_unfloored_variance"] = _min_unfloored_variance(model, xb)
             optimizer.step()
             if logging:
                 history.append(entry)
