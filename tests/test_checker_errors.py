@@ -109,3 +109,31 @@ def test_numeric_evidence_is_labelled_when_sympy_cannot_prove():
     if step.evidence == "numeric":
         assert "random points" in step.reason and "tolerance" in step.reason
     assert check_derivation("# positive: x\nx + 1/x >= 3\n").steps[0].verdict == "fails"
+
+
+def test_numbers_that_differ_in_the_tenth_digit_are_not_equal():
+    result = check_derivation("2 = 2.0000000001\n0.5*x = x/2\n")
+    assert [s.verdict for s in result.steps] == ["fails", "holds"]
+
+
+def test_step_annotation_names_the_kind():
+    text = (
+        "% positive: s, a\n% variables: s\n\\begin{align*}\n"
+        "a s^2 - 1 &= 0 \\\\\n"
+        "s^2 &= \\frac{1}{a} % step: rearrange s\n"
+        "\\end{align*}\n"
+    )
+    steps = check_derivation(text).steps
+    assert [(s.kind, s.verdict) for s in steps] == [("identity", "fails"), ("rearrange", "holds")]
+
+
+def test_checker_is_bounded_off_the_main_thread_too():
+    import threading
+
+    out = {}
+    hang = "# positive: a\nE(log(1 + z**4) * exp(a*z**3) * z**5, z, Normal(0, 1)) = a\n"
+    worker = threading.Thread(target=lambda: out.update(r=check_derivation(hang, step_timeout=0.5)))
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive()
+    assert out["r"].steps[0].verdict == "undecided"

@@ -71,4 +71,4 @@ def test_ppca_noise_variance_example_holds():
     assert kinds[15] == ("solve", "symbolic")
     assert kinds[17] == ("inequality", "numeric")  # labelled: sympy cannot prove it, random points can
     numeric = result.steps[4].numeric
-    assert numeric["points"] >= 20 and numeric["tolerance"] == 1e-9
+    assert numeric["points"] >= 20 and numeric["tolerance"] == 1e-12

@@ -30,7 +30,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the random points (default 0)")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per step (default 10)")
     p.add_argument("--points", type=int, default=40, help="random points per numeric check (default 40)")
-    p.add_argument("--tolerance", type=float, default=1e-9, help="relative tolerance of numeric checks")
+    p.add_argument(
+        "--tolerance", type=float, default=1e-12, help="relative tolerance of numeric checks (default 1e-12)"
+    )
     p.set_defaults(func=run)
 
 

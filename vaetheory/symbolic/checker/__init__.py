@@ -38,7 +38,7 @@ def check_derivation(
     seed: int = 0,
     step_timeout: float = 10.0,
     n_points: int = 40,
-    tolerance: float = 1e-9,
+    tolerance: float = 1e-12,
     name: str | None = None,
 ) -> DerivationCheck:
     """Check every step of the derivation ``text``.

@@ -10,6 +10,7 @@ timer already set by someone else (pytest-timeout) is restored afterwards.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -90,7 +91,13 @@ def _run_with_alarm(fn: Callable[[], T], seconds: float) -> T:
             signal.setitimer(signal.ITIMER_REAL, remaining, old_interval)
 
 
+_IN_CHILD = [False]
+
+
 def _child(conn, fn) -> None:  # pragma: no cover - runs in the child process
+    if not _IN_CHILD[0]:
+        _IN_CHILD[0] = True
+        os.setpgrp()  # its own process group, so killing the group also ends any grandchild
     try:
         conn.send(("ok", fn()))
     except Exception as exc:
@@ -99,10 +106,19 @@ def _child(conn, fn) -> None:  # pragma: no cover - runs in the child process
         conn.close()
 
 
+def _kill_group(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    if proc.is_alive():
+        proc.kill()
+
+
 def _run_in_child(fn: Callable[[], Any], seconds: float) -> Any:
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, fn), daemon=True)
+    proc = ctx.Process(target=_child, args=(child, fn), daemon=False)  # a child may need its own child
     proc.start()
     child.close()
     try:
@@ -110,8 +126,11 @@ def _run_in_child(fn: Callable[[], Any], seconds: float) -> Any:
             raise StepTimeout(f"sympy did not finish within {seconds:g} s")
         status, value = parent.recv()
     finally:
-        if proc.is_alive():
-            proc.kill()
+        if _IN_CHILD[0]:
+            if proc.is_alive():
+                proc.kill()
+        else:
+            _kill_group(proc)
         proc.join()
         parent.close()
     if status == "error":

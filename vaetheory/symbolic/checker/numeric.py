@@ -122,7 +122,7 @@ def compare(
     used = skipped = 0
     worst = 0.0
     for _ in range(n_points * 3):
-        if used >= n_points:
+        if used >= (n_points if symbols else 1):
             break
         point = sample_point(symbols, rng)
         a, b = f_l(point), f_r(point)

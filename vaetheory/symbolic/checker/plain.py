@@ -5,8 +5,9 @@ step's right-hand side), with ``REL`` one of ``= == <= >= < >``. ``^`` is a powe
 ``log exp sqrt pi oo`` the names are ``E(f, z, Normal(m, v))`` (an expectation), ``KL(q(z) || p(z))``
 or ``KL(Normal(m1, v1), Normal(m2, v2))``, ``Normal(x, m, v)`` (a density value), ``diff(f, x)``
 and ``limit(f, x, a, '+')`` (kept unevaluated), and the densities named in the header, applied as
-``p(x | z)``. ``# step: KIND [VAR]`` after a step names its kind. Only names, numbers, operators
-and brackets are accepted: no attributes, keywords or underscore names (nothing is executed).
+``p(x | z)``. Decimals are exact (``0.1`` is 1/10). ``# step: KIND [VAR]`` after a step names its
+kind. Only names, numbers, operators and brackets are accepted: no attributes, keywords or
+underscore names (nothing is executed).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 import tokenize
 
 import sympy as sp
-from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
+from sympy.parsing.sympy_parser import convert_xor, parse_expr, rationalize, standard_transformations
 
 from vaetheory.symbolic.checker.gaussian import Expectation, GaussianDensity, KLDivergence
 from vaetheory.symbolic.checker.latex import ParsedStep
@@ -137,7 +138,7 @@ def parse_plain_expr(text: str, scope: Scope, line: int, column: int) -> sp.Expr
     try:
         value = parse_expr(text, local_dict=local, global_dict={"Integer": sp.Integer, "Float": sp.Float,
                            "Rational": sp.Rational, "Symbol": sp.Symbol},
-                           transformations=(*standard_transformations, convert_xor))  # fmt: skip
+                           transformations=(*standard_transformations, convert_xor, rationalize))  # fmt: skip
     except SyntaxError as exc:
         offset = (exc.offset or 1) - 1
         raise DerivationSyntaxError(line, column + max(offset, 0), "a complete expression", exc.msg) from None
