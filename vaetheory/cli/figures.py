@@ -24,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory (created if needed)")
     parser.add_argument(
-        "--quick", action="store_true", help="small sizes and few steps (seconds to a minute or so)"
+        "--quick",
+        action="store_true",
+        help="small sizes and few steps (a few minutes in all, most of it the thesis area's training)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
