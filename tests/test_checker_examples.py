@@ -72,3 +72,20 @@ def test_ppca_noise_variance_example_holds():
     assert kinds[17] == ("inequality", "numeric")  # labelled: sympy cannot prove it, random points can
     numeric = result.steps[4].numeric
     assert numeric["points"] >= 20 and numeric["tolerance"] == 1e-12
+
+
+def test_one_line_align_as_in_the_thread_gives_each_step_its_column():
+    header = example_text("thread_second_answer").split("The loss")[0]
+    one_line = (
+        r"$$ \begin{align*} E_{z \sim \mathcal{N}(0, \sigma^*)} [\log P(0\mid z)] - "
+        r"\mathcal{D}_{KL}(Q(z\mid X)\parallel P(z)) &= \lambda (\sigma^*)^2 - \left( \log "
+        r"\frac{1}{\sigma^*} + \frac{(\sigma^*)^2}{2} - \frac{1}{2} \right) +c\\ &= "
+        r"\lambda'(\sigma^*)^2 - \log \sigma^* + c' \\ 2\lambda' \sigma^*-\frac{1}{\sigma^*} &= 0 "
+        r"\\ \sigma^* &= (2\lambda')^{-\frac{1}{2}} \end{align*} $$"
+    )
+    result = check_derivation(header + one_line + "\n")
+    line = header.count("\n") + 1
+    assert [s.line for s in result.steps] == [line] * 4
+    assert len({s.column for s in result.steps}) == 4
+    assert [s.verdict for s in result.steps] == ["fails"] * 4
+    assert result.steps[1].text.startswith("&=")

@@ -248,13 +248,24 @@ class _StepParser:
             if self.peek().text in RELATIONS:
                 self.error(r"one relation per step (end the step with \\ before the next relation)")
             self.error(r"an operator, or \\ to end the step")
-        text = " ".join(ln.strip() for ln in self._span_lines())
-        text = re.sub(r"\\\\\s*(%.*)?$", "", text).strip()
+        text = self._span_text()
         return ParsedStep(rel_tok.line, rel_tok.column, lhs, RELATIONS[rel_tok.text], rhs, text, block, note)
 
-    def _span_lines(self) -> list[str]:
-        lines = sorted({t.line for t in self.toks})
-        return [self.lines[ln - 1] for ln in lines if ln - 1 < len(self.lines)]
+    def _span_text(self) -> str:
+        """The step's source, from its first token to its last, comments removed."""
+        first, last = self.toks[0], self.toks[-1]
+        lines = self.lines
+        end = last.column - 1 + len(last.text)
+        if first.line == last.line:
+            parts = [lines[first.line - 1][first.column - 1 : end]]
+        else:
+            parts = [lines[first.line - 1][first.column - 1 :], *lines[first.line : last.line - 1]]
+            parts.append(lines[last.line - 1][:end])
+        parts = [re.sub(r"(?<!\\)%.*$", "", p).strip() for p in parts]
+        text = " ".join(p for p in parts if p)
+        if lines[first.line - 1][: first.column - 1].rstrip().endswith("&"):
+            text = "&" + text
+        return text
 
     # -- expressions ---------------------------------------------------------------------------
     def expr(self) -> sp.Expr:

@@ -129,6 +129,7 @@ def render_latex(check: DerivationCheck) -> str:
         r"\usepackage{amsmath,amssymb}",
         r"\usepackage[margin=2cm]{geometry}",
         r"\begin{document}",
+        r"\sloppy",
         rf"\section*{{{title}}}",
     ]
     for w in check.warnings:
@@ -136,9 +137,13 @@ def render_latex(check: DerivationCheck) -> str:
     body.append(r"\begin{enumerate}")
     for s in check.steps:
         ev = f" ({s.evidence})" if s.evidence else ""
+        if check.format == "latex":  # the step parsed, so it uses only standard amsmath commands
+            shown = "\\begin{align*}\n" + s.text + "\n\\end{align*}"
+        else:
+            shown = rf"\texttt{{{_tex_escape(s.text)}}}\\"
         body.append(
             rf"\item[line {s.line}] \textbf{{{s.verdict}}}{_tex_escape(ev)} [{_tex_escape(s.kind)}]: "
-            rf"\texttt{{{_tex_escape(s.text)}}}\\ {_tex_escape(s.reason)}"
+            rf"{shown} {_tex_escape(s.reason)}"
         )
         for e in s.evaluated:
             body.append(rf"\\ evaluated: \texttt{{{_tex_escape(e['term'])}}} $= {e['latex']}$")

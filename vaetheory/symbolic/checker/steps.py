@@ -532,7 +532,15 @@ class StepChecker:
         if chain is None or var is None:
             return self._chain_step(step, "chain", lhs, rhs, evaluated, deadline)
         if mode == "solve":
-            value = rhs if lhs == var else sp.solve(lhs - rhs, var)[0]
+            if lhs == var:
+                value = rhs
+            else:
+                roots = run_bounded(lambda: sp.solve(lhs - rhs, var), deadline.left())
+                if len(roots) != 1:
+                    return self._verdict(step, "undecided", None,
+                                         f"could not decide: the step does not fix {var} (roots {roots})",
+                                         kind="solve")  # fmt: skip
+                value = roots[0]
             local = self.judge_root(chain.written, var, value, step.line, deadline)
             glob = None
             if not chain.ok and chain.truth is not None:
