@@ -74,14 +74,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
     parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pt")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="torch CPU threads (default: torch's choice; 1 is fastest for small networks on shared cores)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    import torch
+
+    from vaetheory._validation import check_int
     from vaetheory.densities import std_floor_to_variance
     from vaetheory.empirical.training import TrainConfig, train
+
+    if args.threads is not None:
+        torch.set_num_threads(check_int("--threads", args.threads, low=1))
 
     if args.floor is not None and args.floor_std is not None:
         raise ValueError("give --floor (a variance) or --floor-std (a std), not both")

@@ -47,6 +47,7 @@ def run_series(result, label: str, *, floor_index: int = 0) -> dict:
         "steps": [h["step"] for h in result.history],
         "max_point_loglik": [h["max_point_loglik"] for h in result.history],
         "min_variance": [h["min_variance"] for h in result.history],
+        "min_unfloored_variance": [h.get("min_unfloored_variance") for h in result.history],
         "bound": result.bound,
         "stopped_at": None if result.stopped_reason is None else result.steps_done + 1,
         "stopped_reason": result.stopped_reason,

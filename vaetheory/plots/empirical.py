@@ -91,9 +91,11 @@ def draw_training_runs(
 
     ``runs``: dicts with ``label``, ``policy`` (``learned``, ``floor``, ``bernoulli``, ...),
     optional ``floor_index`` (colour of the floor), ``steps``, ``max_point_loglik``,
-    ``min_variance`` (None entries are skipped), ``bound`` (None or a number) and optional
+    ``min_variance`` (None entries are skipped), optional ``min_unfloored_variance`` (drawn dotted:
+    what the head asks for before the floor), ``bound`` (None or a number) and optional
     ``stopped_at`` (a step where the run broke down numerically, marked with a cross).
     """
+    drew_unfloored = False
     with style():
         fig, (ax_ll, ax_var) = new_figure("page", aspect=0.4, ncols=2, layout="constrained")
         for run in runs:
@@ -114,14 +116,25 @@ def draw_training_runs(
                 ax_var.plot(s, v, color=color, **{**MEASURED_LINE, "marker": None}, label=run["label"])
                 if run["policy"] == "floor" and run.get("floor") is not None:
                     ax_var.axhline(run["floor"], color=color, **BOUND_LINE)
-        ax_ll.plot([], [], color="#555555", **BOUND_LINE, label=f"bound {BOUND_LABEL}")
+            raw = [(s, v) for s, v in zip(steps, run.get("min_unfloored_variance") or []) if v is not None]
+            if raw:
+                s, v = zip(*raw)
+                ax_var.plot(s, v, color=color, linestyle=":", linewidth=1.0)
+                drew_unfloored = True
+        if any(run.get("bound") is not None for run in runs):
+            ax_ll.plot([], [], color="#555555", **BOUND_LINE, label=f"bound {BOUND_LABEL}")
+        if drew_unfloored:
+            ax_ll.plot(
+                [], [], color="#555555", linestyle=":", linewidth=1.0, label="variance before the floor (b)"
+            )
         ax_ll.set_xlabel("training step")
         ax_ll.set_ylabel("largest per-point log-lik. estimate (nats)")
         ax_ll.set_title("(a) largest per-point ELBO in the batch")
         ax_var.set_yscale("log")
         ax_var.set_xlabel("training step")
         ax_var.set_ylabel("smallest decoder variance (log scale)")
-        ax_var.set_title(r"(b) smallest $\sigma_j^2(z)$; floors $\xi$ dashed")
+        floors = any(run["policy"] == "floor" for run in runs)
+        ax_var.set_title(r"(b) smallest $\sigma_j^2(z)$" + (r"; floors $\xi$ dashed" if floors else ""))
         handles, labels = ax_ll.get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4))
         if title:
