@@ -72,3 +72,14 @@ def test_perturbed_rewrite_fails_at_its_line(expr, how, delta, flip):
     result = check_derivation(text, n_points=12)
     assert result.first_failure == 3
     assert result.steps[1].counterexample is not None
+
+
+@settings(max_examples=budget(15, 200))
+@given(expr=expressions)
+def test_latex_printed_by_sympy_reads_back_to_the_same_expression(expr):
+    from vaetheory.symbolic.checker.document import read_derivation
+
+    tex = sp.latex(expr)
+    note(tex)
+    doc = read_derivation("% positive: x, y\n\\begin{align*}\nq &= " + tex + "\n\\end{align*}\n")
+    assert sp.simplify(doc.steps[0].rhs - expr) == 0
