@@ -18,7 +18,8 @@ from vaetheory.provenance import provenance
 from vaetheory.symbolic.checker.document import read_derivation
 from vaetheory.symbolic.checker.report import DerivationCheck, StepVerdict
 from vaetheory.symbolic.checker.scope import DerivationSyntaxError
-from vaetheory.symbolic.checker.steps import Settings, StepChecker
+from vaetheory.symbolic.checker.judge import Settings
+from vaetheory.symbolic.checker.steps import StepChecker
 
 __all__ = [
     "DerivationCheck",

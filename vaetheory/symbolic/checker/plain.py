@@ -21,8 +21,8 @@ import sympy as sp
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, rationalize, standard_transformations
 
 from vaetheory.symbolic.checker.gaussian import Expectation, GaussianDensity, KLDivergence
-from vaetheory.symbolic.checker.latex import ParsedStep
 from vaetheory.symbolic.checker.scope import DerivationSyntaxError, Scope
+from vaetheory.symbolic.checker.tokens import ParsedStep
 
 _REL = re.compile(r"(<=|>=|==|=|<|>)")
 _ANNOTATION = re.compile(r"#\s*step:\s*([A-Za-z-]+)(?:\s+(\S+))?")
