@@ -16,9 +16,9 @@ from importlib import resources
 from vaetheory._validation import check_int, check_positive
 from vaetheory.provenance import provenance
 from vaetheory.symbolic.checker.document import read_derivation
+from vaetheory.symbolic.checker.judge import Settings
 from vaetheory.symbolic.checker.report import DerivationCheck, StepVerdict
 from vaetheory.symbolic.checker.scope import DerivationSyntaxError
-from vaetheory.symbolic.checker.judge import Settings
 from vaetheory.symbolic.checker.steps import StepChecker
 
 __all__ = [
