@@ -209,6 +209,7 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
     m_deg, m_reg = sample_moments(degenerate), sample_moments(regular)
     q = len(SYNTHETIC_SPECTRUM)
     grid = np.logspace(-8, 1, 12 if quick else 28)
+    grid = np.sort(np.append(grid, np.mean(m_reg.eigenvalues[q:])))  # the non-degenerate curve's peak
     params = {
         "data": "synthetic",
         "n": n,
