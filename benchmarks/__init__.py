@@ -40,10 +40,11 @@ class BenchmarkResults(Result):
     provenance: dict[str, Any]
 
 
-def run_all(*, smoke: bool, only: list[str] | None = None) -> BenchmarkResults:
+def run_all(*, smoke: bool, only: list[str] | None = None, threads: int | None = None) -> BenchmarkResults:
     """Run the benchmarks named in ``only`` (default: all) and collect their rows.
 
     A benchmark that raises is recorded in ``errors`` with its traceback and the others still run.
+    ``threads`` sets ``torch.set_num_threads`` for the run (smoke mode defaults to 1).
     """
     import torch
 
@@ -51,8 +52,10 @@ def run_all(*, smoke: bool, only: list[str] | None = None) -> BenchmarkResults:
     from vaetheory.provenance import provenance
 
     torch.set_flush_denormal(True)
-    if smoke:  # a smoke run checks that code runs; one thread avoids OpenMP stalls on a busy machine
-        torch.set_num_threads(1)
+    if threads is None and smoke:  # a smoke run checks that code runs; one thread avoids OpenMP stalls
+        threads = 1
+    if threads is not None:
+        torch.set_num_threads(threads)
     info = machine()
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
@@ -76,5 +79,5 @@ def run_all(*, smoke: bool, only: list[str] | None = None) -> BenchmarkResults:
         machine=info,
         rows=tuple(rows),
         errors=tuple(errors),
-        provenance=provenance(parameters={"smoke": smoke, "only": only}),
+        provenance=provenance(parameters={"smoke": smoke, "only": only, "threads": threads}),
     )

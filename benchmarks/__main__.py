@@ -26,7 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", default=None, help=f"comma-separated subset of: {', '.join(BENCHMARKS)} (default: all)"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads for the whole run (default: torch's own default, all cores; smoke: 1)",
+    )
     args = parser.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be >= 1; got {args.threads}")
 
     only = None
     if args.only:
@@ -43,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         out_dir = Path(__file__).resolve().parent
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    results = run_all(smoke=args.smoke, only=only)
+    results = run_all(smoke=args.smoke, only=only, threads=args.threads)
     (out_dir / RESULTS_JSON).write_text(results.to_json() + "\n", encoding="utf-8")
     (out_dir / RESULTS_MD).write_text(render_markdown(results.to_dict()) + "\n", encoding="utf-8")
     log(f"wrote {out_dir / RESULTS_JSON} and {out_dir / RESULTS_MD}")

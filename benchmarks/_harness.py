@@ -93,16 +93,21 @@ def paired_times(
     The order alternates (ours first on even repeats, baseline first on odd ones), so neither side
     always runs right after the other's cache-warming or right before a load spike.
     """
-    for _ in range(warmup):
-        ours()
-        baseline()
-    t_ours: list[float] = []
-    t_base: list[float] = []
-    for r in range(repeats):
-        pair = [(ours, t_ours), (baseline, t_base)]
-        for fn, sink in pair if r % 2 == 0 else pair[::-1]:
-            sink.append(timed(fn)[0])
+    t_ours, t_base = interleaved_times([ours, baseline], repeats, warmup=warmup)
     return t_ours, t_base
+
+
+def interleaved_times(fns: list[Callable[[], Any]], repeats: int, *, warmup: int = 1) -> list[list[float]]:
+    """Wall times of each of ``fns`` per repeat, their order reversed on every other repeat."""
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    order = list(range(len(fns)))
+    for r in range(repeats):
+        for i in order if r % 2 == 0 else order[::-1]:
+            times[i].append(timed(fns[i])[0])
+    return times
 
 
 def cpu_model() -> str:

@@ -59,7 +59,7 @@ def derive_in_process() -> dict:
 
 
 def run(smoke: bool) -> list[Row]:
-    repeats = 1 if smoke else 7
+    repeats = 1 if smoke else 5
     cmd = derive_command()
     baseline_cmd = [sys.executable, "-c", "import sympy"]
     cold: list[float] = []

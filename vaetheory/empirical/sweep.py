@@ -314,16 +314,22 @@ class StackedVAE(nn.Module):
     def elbo(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         """Per-run, per-point one-sample beta-ELBO ``[K, B]``; ``x`` ``[K, B, d]``, noise ``[K, 1, B, q]``."""
         mean, variance = self.encode(x)
-        q = Independent(Normal(mean, variance.sqrt()), 1)
+        # validate_args=False: the stacked tensors are the model's own outputs (GaussianVAE validates)
+        q = Independent(Normal(mean, variance.sqrt(), validate_args=False), 1, validate_args=False)
         z = q.base_dist.loc.unsqueeze(1) + q.base_dist.scale.unsqueeze(1) * eps
         dec_mean, dec_variance = self.decoder_params(z, x)
         if dec_variance is None:
-            p_x = Independent(Bernoulli(logits=dec_mean), 1)
+            p_x = Independent(Bernoulli(logits=dec_mean, validate_args=False), 1, validate_args=False)
         else:
-            p_x = Independent(Normal(dec_mean, dec_variance.sqrt()), 1)
+            p_x = Independent(
+                Normal(dec_mean, dec_variance.sqrt(), validate_args=False), 1, validate_args=False
+            )
         log_lik = p_x.log_prob(x.unsqueeze(1)).mean(1)
         zeros = torch.zeros(self.config.latent_dim, dtype=x.dtype)
-        kl = kl_divergence(q, Independent(Normal(zeros, torch.ones_like(zeros)), 1))
+        prior = Independent(
+            Normal(zeros, torch.ones_like(zeros), validate_args=False), 1, validate_args=False
+        )
+        kl = kl_divergence(q, prior)
         return log_lik - self.beta[:, None] * kl
 
     def state_dict_of(self, k: int) -> dict[str, torch.Tensor]:
@@ -342,14 +348,13 @@ def train_sweep(
     batch_size: int = 128,
     lr: float = 1e-3,
     dtype: torch.dtype = torch.float32,
-    compile: bool = False,
     progress: bool = False,
 ) -> SweepResult:
     """Train the runs at once with stacked weights; the same numbers as :func:`train_sequential`.
 
-    ``compile=True`` compiles the stacked forward and loss with ``torch.compile`` (a one-off
-    compile of seconds; the Adam update stays eager). Parameters and result: see the module
-    docstring and :class:`SweepResult`.
+    Parameters and result: see the module docstring and :class:`SweepResult`. The step runs
+    eagerly: ``torch.compile`` of the stacked loss measured no faster on a 2-core CPU (see
+    ``benchmarks/bench_sweep.py``).
     """
     runs, x, steps, batch_size, lr = _check_common(runs, data, steps, batch_size, lr, dtype)
     torch.set_flush_denormal(True)  # subnormal Adam moments slow CPU training by 20-30%
@@ -358,17 +363,13 @@ def train_sweep(
     opt = torch.optim.Adam(model.stacked.parameters(), lr=lr)
     n, q = x.shape[0], runs[0].config.latent_dim
 
-    def loss_fn(xb: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-        return -model.elbo(xb, eps).mean(dim=1)  # [K]
-
-    step_loss = torch.compile(loss_fn) if compile else loss_fn
     losses = np.zeros((steps, len(runs)))
     bar = _progress(progress, steps, f"sweep of {len(runs)} runs")
     for t in range(steps):
         draws = [_draw(g, n, batch_size, q, dtype) for g in gens]
         idx = torch.stack([d[0] for d in draws])
         eps = torch.stack([d[1] for d in draws])
-        per_run = step_loss(x[idx], eps)
+        per_run = -model.elbo(x[idx], eps).mean(dim=1)  # [K]: run k's minibatch loss
         opt.zero_grad(set_to_none=True)
         per_run.sum().backward()  # run k's parameters get exactly run k's gradient
         opt.step()
