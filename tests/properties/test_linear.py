@@ -9,7 +9,8 @@ within a stated tolerance in nats per point, and the directions the theory says 
 
 The data are built with a sample covariance (1/n) EXACTLY equal to U diag(l) U^T, so the drawn
 spectrum is the data's spectrum. A failing case prints the drawn values (hypothesis) and the
-derived ones (``note``); paste them into ``_run_case`` for a regression test.
+derived ones (``note``); paste the printed ``case`` dict into
+``_check_case(case, monte_carlo=...)`` for a regression test.
 """
 
 from __future__ import annotations
