@@ -4,8 +4,8 @@ For drawn spectra l_1 > ... > l_d, KL weights beta and fixed decoder variances s
 on the beta-ELBO from a random start (a) on the closed-form ELBO and (b) on its one-sample Monte
 Carlo estimate reaches the closed-form optimum of :func:`vaetheory.linear.beta_vae_optimum`
 within a stated tolerance in nats per point, and the directions the theory says collapse
-(l_j <= beta sigma^2) end with near-zero columns of W while the others end with
-||w_j|| = sqrt(l_j - beta sigma^2).
+(l_j <= beta sigma^2) end with near-zero columns of W while the others do not, and the singular
+values of W are sqrt((l_j - beta sigma^2)_+).
 
 The data are built with a sample covariance (1/n) EXACTLY equal to U diag(l) U^T, so the drawn
 spectrum is the data's spectrum. A failing case prints the drawn values (hypothesis) and the
