@@ -22,7 +22,7 @@ def _one_torch_thread():
     torch.set_num_threads(threads)
 
 
-RAW = torch.linspace(-200.0, 20.0, 441, dtype=torch.float64)
+RAW = torch.cat([torch.linspace(-200.0, 20.0, 441), torch.linspace(-16.0, 0.0, 20001)]).double()
 
 
 @pytest.mark.parametrize("method", FLOOR_METHODS)

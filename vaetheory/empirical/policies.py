@@ -30,7 +30,9 @@ trains the variance, or both. Every method here takes the decoder head's raw out
     the gradient passes through as if unclamped (straight-through). The likelihood it reports is
     bounded by the same formula, but the gradient keeps pushing the underlying variance below
     ``eps``: the parameter is not bounded, only the number computed from it. Here it is written out
-    explicitly as :math:`\sigma^2=e^{\ell}+\operatorname{sg}[\max(e^{\ell},\xi)-e^{\ell}]`.
+    explicitly as
+    :math:`\sigma^2=\operatorname{sg}[\max(e^{\ell},\xi)]+(e^{\ell}-\operatorname{sg}[e^{\ell}])`
+    (sg: stop-gradient), whose value is exactly the clamped one.
 """
 
 from __future__ import annotations
@@ -127,7 +129,8 @@ def apply_floor(raw: torch.Tensor, floor_variance: float, method: str) -> torch.
         return F.softplus(raw) + xi
     if method == "gaussian_nll":
         variance = raw.exp()
-        return variance + (torch.maximum(variance, xi) - variance).detach()
+        # value: exactly max(variance, xi); gradient: that of variance (straight through)
+        return torch.maximum(variance, xi).detach() + (variance - variance.detach())
     raise ValueError(f"floor_method must be one of {', '.join(map(repr, FLOOR_METHODS))}; got {method!r}")
 
 
