@@ -12,10 +12,11 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, note
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from scipy import integrate, optimize, stats
 
+from tests.strategies import budget
 from vaetheory.symbolic import derive_one_point
 from vaetheory.symbolic.gaussian import normal_pdf, standard_normal_moment
 
@@ -227,3 +228,29 @@ def test_hessian_at_optimum_is_theory_md(one):
     h = one.hessian_at_optimum.expression
     expected = sp.Matrix([[-(w**2 + v) / v, 0], [0, -2 - 2 * w**2 / v]])
     assert sp.simplify(sp.Matrix(h) - expected) == sp.zeros(2, 2)
+
+
+@settings(max_examples=budget(4, 40))
+@given(case=cases)
+def test_gaussian_integral_helpers_match_mpmath_quadrature(case):
+    """The change-of-variables helpers against 20-digit mpmath quadrature (no sympy integration)."""
+    import mpmath
+
+    from vaetheory.symbolic.gaussian import expectation, log_integral_of_exp_quadratic, normal_logpdf
+
+    z = sp.Symbol("z", real=True)
+    # exact rationals (the helpers check their algebra exactly), 6 significant digits
+    x, w, b, v, m, s = (sp.Rational(f"{case[k]:.6g}") for k in ("x", "w", "b", "v", "m", "s"))
+    with mpmath.workdps(20):
+        g = normal_logpdf(x, w * z + b, v) + normal_logpdf(z, 0, 1)
+        g_num = sp.lambdify(z, g, modules="mpmath")
+        mode = w * (x - b) / (w**2 + v)  # only where to split the integration range
+        exact = mpmath.quad(lambda t: mpmath.exp(g_num(t)), [-mpmath.inf, float(mode), mpmath.inf])
+        ours = sp.N(log_integral_of_exp_quadratic(g, z), 20)
+        assert abs(mpmath.log(exact) - mpmath.mpf(str(ours))) < mpmath.mpf("1e-15")
+
+        f = 3 * z**2 - w * z + b
+        f_num = sp.lambdify(z, f * sp.exp(normal_logpdf(z, m, s**2)), modules="mpmath")
+        exact_e = mpmath.quad(f_num, [-mpmath.inf, float(m), mpmath.inf])
+        ours_e = sp.N(expectation(f, z, m, s), 20)
+        assert abs(exact_e - mpmath.mpf(str(ours_e))) < mpmath.mpf("1e-15") * (1 + abs(exact_e))
