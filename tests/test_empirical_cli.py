@@ -86,3 +86,13 @@ def test_demo_prints_the_blowup_with_bounds_and_references_and_writes_the_plot(c
     assert "Mattei & Frellsen" in text and "arXiv:1802.04826" in text
     assert "-(d/2) log(2 pi xi)" in text and "measured growth" in text
     assert (tmp_path / "blowup.png").exists() and (tmp_path / "blowup.json").exists()
+
+
+def test_blowup_answers_what_bound_a_users_floor_implies(capsys):
+    args = ["blowup", "--implied-bound", "1e-6", "--floor-method", "gaussian_nll", "--dim", "784", "--json"]
+    assert main(args) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["bound_per_point"] == pytest.approx(variance_floor_bound(784, 1e-6))
+    assert report["bounds_value"] is True and report["bounds_gradient"] is False
+    assert main(["blowup", "--implied-bound", "1e-3"]) == 2
+    assert "--dim" in capsys.readouterr().err

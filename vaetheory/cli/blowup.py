@@ -37,6 +37,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--json", action="store_true", help="print a JSON object (runs: floor, bound, dim, loglik)"
     )
     parser.add_argument(
+        "--implied-bound",
+        type=float,
+        default=None,
+        metavar="VALUE",
+        help=(
+            "only answer 'what bound does my floor imply?': the floor VALUE (read in --unit) applied by "
+            "--floor-method to data of --dim dimensions; prints what it bounds and -(d/2) log(2 pi xi)"
+        ),
+    )
+    parser.add_argument(
+        "--unit",
+        default="variance",
+        metavar="U",
+        help="unit of --implied-bound: variance (default), std, log_std",
+    )
+    parser.add_argument(
+        "--dim", type=int, default=None, metavar="D", help="data dimension for --implied-bound"
+    )
+    parser.add_argument(
         "--out", metavar="DIR", default=None, help="write the plot (PDF, PNG, JSON sidecar) here"
     )
     parser.set_defaults(func=run)
@@ -80,6 +99,17 @@ def run(args: argparse.Namespace) -> int:
     from vaetheory.cli._common import print_json
     from vaetheory.empirical.construction import blowup_sequence, construction_data
 
+    if args.implied_bound is not None:
+        from vaetheory.empirical.policies import floor_report
+
+        if args.dim is None:
+            raise ValueError("--implied-bound needs --dim (the data dimension d)")
+        report = floor_report(args.floor_method, args.implied_bound, args.dim, unit=args.unit)
+        if args.json:
+            print_json(report.to_dict())
+        else:
+            print(report.summary())
+        return 0
     torch.set_num_threads(1)  # many small quadratures: one thread is fastest, and on shared cores
     kmax = check_int("--kmax", args.kmax, low=2, high=200)
     data = construction_data(check_int("--points", args.points, low=1, high=1797))
