@@ -256,7 +256,9 @@ class Judge:
         for root, this, other, label in [(r, written, reference, "line") for r in missing] + [
             (r, reference, written, "condition") for r in extra
         ]:
-            params = sorted((root.free_symbols | this.free_symbols) - {var}, key=lambda x: x.name)
+            params = sorted(
+                (root.free_symbols | this.free_symbols | other.free_symbols) - {var}, key=lambda x: x.name
+            )
             for _ in range(30):
                 point = sample_point(params, rng)
                 r = value_at(root, point)

@@ -36,7 +36,7 @@ from vaetheory.symbolic.checker.judge import (
     tidy,
 )
 from vaetheory.symbolic.checker.report import StepVerdict
-from vaetheory.symbolic.checker.scope import Scope
+from vaetheory.symbolic.checker.scope import DerivationSyntaxError, Scope
 from vaetheory.symbolic.checker.tokens import ParsedStep
 
 CHAIN_KINDS = ("identity", "constant", "inequality", "expectation", "kl", "differentiation", "limit")
@@ -79,14 +79,23 @@ class StepChecker(Judge):
         super().__init__(scope, settings)
         self.chain: Chain | None = None
         self.last_rhs: sp.Expr | None = None
+        self.steps_seen = 0
 
     def check(self, step: ParsedStep) -> StepVerdict:
         deadline = Deadline(self.settings.step_timeout)
+        self.steps_seen += 1
         try:
             return self._check(step, deadline)
         except StepTimeout as exc:
             self.chain = None
             return self._verdict(step, "undecided", None, f"could not decide: {exc}", kind="identity")
+        except DerivationSyntaxError:
+            raise
+        except Exception as exc:  # sympy gives up on some inputs (NotImplementedError, ...): undecided
+            self.chain = None
+            self.last_rhs = None
+            reason = f"could not decide: sympy raised {type(exc).__name__}: {exc}"
+            return self._verdict(step, "undecided", None, reason, kind="identity")
 
     def _verdict(self, step, verdict, evidence, reason, *, kind, local=None, glob=None, cex=None,
                  corrected=None, evaluated=(), numeric=None) -> StepVerdict:  # fmt: skip
@@ -168,11 +177,14 @@ class StepChecker(Judge):
             )
         mode, var = self._mode(step, lhs, rhs)
         if mode == "continue" and self.last_rhs is None:
-            from vaetheory.symbolic.checker.scope import DerivationSyntaxError
-
-            raise DerivationSyntaxError(
-                step.line, step.column, "a left-hand side (no step before this one to continue)"
+            if self.steps_seen == 1:
+                raise DerivationSyntaxError(
+                    step.line, step.column, "a left-hand side (no step before this one to continue)"
+                )
+            reason = (
+                "could not decide: the step before it could not be evaluated, so there is nothing to continue"
             )
+            return self._verdict(step, "undecided", None, reason, kind="identity")
         if mode in ("chain", "continue"):
             return self._chain_step(step, mode, lhs, rhs, evaluated, deadline)
         return self._condition_step(step, mode, var, lhs, rhs, evaluated, deadline)
