@@ -155,7 +155,7 @@ def exact_log_marginal(
 
     Composite Gauss-Legendre quadrature (:func:`quadrature_rule`) evaluated in log space
     (:math:`\log\sum_j e^{\log w_j+\log p(x\mid z_j)}`), streaming over nodes in chunks, in float64
-    by default. Only for ``latent_dim`` 1 or 2. Default panels: 600 (latent 1) or 40 per axis
+    by default. Only for ``latent_dim`` 1 or 2. Default panels: 600 (latent 1) or 24 per axis
     (latent 2), graded towards z = 0. Checked against the linear-Gaussian closed form
     (:func:`linear_log_marginal`).
     """
@@ -163,7 +163,7 @@ def exact_log_marginal(
     if q not in (1, 2):
         raise ValueError(f"exact_log_marginal needs latent_dim 1 or 2 (quadrature); got {q}")
     if n_panels is None:
-        n_panels = 600 if q == 1 else 40
+        n_panels = 600 if q == 1 else 24
     n_panels = check_int("n_panels", n_panels, low=1)
     order = check_int("order", order, low=1, high=64)
     half_width = check_positive("half_width", half_width)

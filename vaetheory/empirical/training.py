@@ -254,9 +254,12 @@ def _train(config: TrainConfig, arr: np.ndarray, model_config: VAEConfig, *, out
 
     from vaetheory.provenance import provenance
 
+    if resume and out_dir is None:
+        raise ValueError("resume=True needs out_dir (the directory holding checkpoint.pt)")
     X = torch.as_tensor(arr, dtype=torch.float32)
     n = X.shape[0]
     model = build_model(model_config, config.seed)
+    params = list(model.parameters())
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     generator = torch.Generator().manual_seed(config.seed)
     bound = gaussian_bound_per_point(model_config)
@@ -310,12 +313,13 @@ def _train(config: TrainConfig, arr: np.ndarray, model_config: VAEConfig, *, out
             else:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                bad = [
-                    name
-                    for name, p in model.named_parameters()
-                    if p.grad is not None and not torch.all(torch.isfinite(p.grad))
-                ]
-                if bad:
+                grads = [p.grad for p in params if p.grad is not None]
+                if not torch.isfinite(torch.nn.utils.get_total_norm(grads)):  # one fused reduction
+                    bad = [
+                        name
+                        for name, p in model.named_parameters()
+                        if p.grad is not None and not torch.all(torch.isfinite(p.grad))
+                    ]
                     quantity = f"the gradient of {', '.join(bad)} is not finite"
             if quantity is not None:
                 stopped_reason = (
@@ -354,11 +358,10 @@ def _train(config: TrainConfig, arr: np.ndarray, model_config: VAEConfig, *, out
                     log_file.write(json.dumps(to_jsonable(entry)) + "\n")
                     log_file.flush()
                 bar.set_postfix(elbo=f"{entry['elbo']:.4g}", max_loglik=f"{entry['max_point_loglik']:.4g}")
-            if all(torch.all(torch.isfinite(p)) for p in model.parameters()):
-                if logging:
-                    last_good = _state(model, optimizer, generator, step)
-                if out is not None and (step % config.checkpoint_every == 0 or step == config.steps):
-                    last_good = _state(model, optimizer, generator, step)
+            checkpointing = out is not None and (step % config.checkpoint_every == 0 or step == config.steps)
+            if (logging or checkpointing) and torch.isfinite(torch.nn.utils.get_total_norm(params)):
+                last_good = _state(model, optimizer, generator, step)
+                if checkpointing:
                     torch.save(last_good, out / CHECKPOINT)
             bar.update(1)
         else:
