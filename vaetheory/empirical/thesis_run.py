@@ -133,11 +133,9 @@ def _train_and_evaluate(
     progress: bool,
     parameters: dict[str, Any],
 ) -> ConfigurationResult:
-    import torch
 
     from vaetheory.empirical.training import CHECKPOINT, TrainConfig, train
 
-    torch.set_flush_denormal(True)
     train_config = TrainConfig(
         variance=config.variance,
         sigma=config.sigma_std,
