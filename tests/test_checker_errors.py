@@ -137,3 +137,14 @@ def test_checker_is_bounded_off_the_main_thread_too():
     worker.join(60)
     assert not worker.is_alive()
     assert out["r"].steps[0].verdict == "undecided"
+
+
+def test_limit_steps_hold_or_fail_on_their_value():
+    text = "# positive: v\nlimit(log(v), v, 0, '+') = -oo\nlimit(-log(v), v, 0, '+') = -oo\nlimit(1/v, v, oo) = 1\n"
+    result = check_derivation(text)
+    assert [(s.kind, s.verdict) for s in result.steps] == [
+        ("limit", "holds"),
+        ("limit", "fails"),
+        ("limit", "fails"),
+    ]
+    assert result.steps[2].corrected == "0"

@@ -129,6 +129,11 @@ class Judge:
         vary = self._variables([lhs0, rhs0]) if const else None
         if const and not vary:
             vary = sorted((lhs0 - rhs0).free_symbols, key=lambda x: x.name)
+        infinite = (sp.oo, -sp.oo, sp.zoo)
+        if relation == "=" and not const and (lhs0 in infinite or rhs0 in infinite) and lhs0 != rhs0:
+            other = rhs0 if lhs0 in infinite else lhs0
+            if other in infinite or other.is_finite:
+                return Judgement(False, "symbolic", f"the left side is {lhs0}, the right side {rhs0}")
         numeric = None
         try:
             numeric = run_bounded(
