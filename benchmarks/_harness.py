@@ -132,9 +132,9 @@ def load_average() -> list[float] | None:
 
 def machine() -> dict[str, Any]:
     """The machine and software a run measured: CPU, cores, library versions, threads, load."""
+    from importlib.metadata import version
+
     import numpy as np
-    import scipy
-    import sympy
     import torch
 
     try:
@@ -159,8 +159,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "sympy": sympy.__version__,
+        "scipy": version("scipy"),
+        "sympy": version("sympy"),
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
         "omp_num_threads_env": os.environ.get("OMP_NUM_THREADS"),

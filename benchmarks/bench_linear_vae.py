@@ -69,8 +69,8 @@ def run(smoke: bool) -> list[Row]:
 
     X = load_digits(scale="unit")
     q = 5
-    repeats = 1 if smoke else 5
-    max_steps = 20 if smoke else MAX_STEPS
+    repeats = 1 if smoke else 3
+    max_steps = 5 if smoke else MAX_STEPS
     target = linear_vae_optimum(X, q).elbo_per_point
     outcome: dict = {}
 

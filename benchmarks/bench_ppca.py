@@ -39,7 +39,7 @@ def run(smoke: bool) -> list[Row]:
     from vaetheory.linear.data import synthetic_ppca_data
     from vaetheory.linear.ppca import ppca_log_likelihood_samples, ppca_mle
 
-    n, d, q = (2000, 50, 5) if smoke else (70000, 784, 20)
+    n, d, q = (500, 20, 3) if smoke else (70000, 784, 20)
     repeats = 1 if smoke else 3
     spectrum = tuple(float(v) for v in np.linspace(40.0, 2.0, q))
     X = synthetic_ppca_data(n_points=n, dim=d, spectrum=spectrum, noise_variance=0.5, seed=0).data
