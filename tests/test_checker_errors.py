@@ -140,7 +140,10 @@ def test_checker_is_bounded_off_the_main_thread_too():
 
 
 def test_limit_steps_hold_or_fail_on_their_value():
-    text = "# positive: v\nlimit(log(v), v, 0, '+') = -oo\nlimit(-log(v), v, 0, '+') = -oo\nlimit(1/v, v, oo) = 1\n"
+    text = (
+        "# positive: v\n"
+        "limit(log(v), v, 0, '+') = -oo\nlimit(-log(v), v, 0, '+') = -oo\nlimit(1/v, v, oo) = 1\n"
+    )
     result = check_derivation(text)
     assert [(s.kind, s.verdict) for s in result.steps] == [
         ("limit", "holds"),
