@@ -358,10 +358,11 @@ def _train(config: TrainConfig, arr: np.ndarray, model_config: VAEConfig, *, out
                     log_file.write(json.dumps(to_jsonable(entry)) + "\n")
                     log_file.flush()
                 bar.set_postfix(elbo=f"{entry['elbo']:.4g}", max_loglik=f"{entry['max_point_loglik']:.4g}")
-            checkpointing = out is not None and (step % config.checkpoint_every == 0 or step == config.steps)
-            if (logging or checkpointing) and torch.isfinite(torch.nn.utils.get_total_norm(params)):
+            # the last good state is kept (in memory, and on disk with out_dir) every checkpoint_every steps
+            checkpointing = step % config.checkpoint_every == 0 or step == config.steps
+            if checkpointing and torch.isfinite(torch.nn.utils.get_total_norm(params)):
                 last_good = _state(model, optimizer, generator, step)
-                if checkpointing:
+                if out is not None:
                     torch.save(last_good, out / CHECKPOINT)
             bar.update(1)
         else:
