@@ -15,6 +15,7 @@ from vaetheory.empirical.construction import (
     construction_data,
     construction_model,
 )
+from vaetheory.empirical.estimators import exact_log_marginal
 from vaetheory.empirical.policies import FLOOR_METHODS
 
 
@@ -78,3 +79,26 @@ def test_blowup_rejects_bad_floors():
         blowup_sequence(DATA, ks=(0, 1, 2), floors=(-1e-3,))
     with pytest.raises(ValueError, match="floor_method"):
         blowup_sequence(DATA, ks=(0, 1, 2), floors=(1e-3,), floor_method="nope")
+
+
+def test_construction_quadrature_agrees_with_scipy_quad():
+    """An independent route: scipy.integrate.quad of the same 1-D integral, in float64."""
+    from scipy.integrate import quad
+    from scipy.special import logsumexp
+
+    from vaetheory.densities import gaussian_logpdf
+
+    for k in (3.0, 12.0):
+        model = construction_model(DATA[0], k)
+        ours = exact_log_marginal(model, DATA).numpy()
+
+        for i, x in enumerate(DATA):
+
+            def log_integrand(z, x=x, k=k):
+                variance = math.exp(-k / 2 * (1 + math.tanh(k * z)))
+                return gaussian_logpdf(z, 0.0, 1.0) + gaussian_logpdf(x, DATA[0], variance).sum()
+
+            grid = np.linspace(-8, 8, 4001)
+            shift = logsumexp([log_integrand(z) for z in grid])  # keeps exp() in range
+            value, _ = quad(lambda z, s=shift: math.exp(log_integrand(z) - s), -8, 8, points=[0.0], limit=400)
+            assert ours[i] == pytest.approx(shift + math.log(value), abs=1e-6), (k, i)
