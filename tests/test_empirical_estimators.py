@@ -91,3 +91,14 @@ def test_iwae_bound_rejects_bad_input():
         iwae_bound(model, [[0.0, 1.0, 2.0]], 5)
     with pytest.raises(ValueError, match="k must be"):
         iwae_bound(model, [[0.0, 1.0]], 0)
+
+
+def test_calibrated_likelihood_does_not_depend_on_how_points_are_batched():
+    model = build_model(VAEConfig(data_dim=3, latent_dim=1, hidden=(4,), variance="calibrated"), 0).double()
+    x = torch.rand(6, 3, dtype=torch.float64)
+    model.elbo(x).sum().backward()  # a training step stores the batch's MSE
+    stored = float(model.calibrated_variance)
+    whole = exact_log_marginal(model, x)
+    halves = torch.cat([exact_log_marginal(model, x[:3]), exact_log_marginal(model, x[3:])])
+    np.testing.assert_allclose(whole.numpy(), halves.numpy(), rtol=1e-12)
+    assert float(model.calibrated_variance) == stored

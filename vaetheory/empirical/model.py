@@ -13,8 +13,11 @@ Decoder-variance policies (:data:`~vaetheory.empirical.policies.VARIANCE_POLICIE
 ``fixed``    :math:`\sigma^2=s^2` with ``sigma`` = :math:`s` a STD (``sigma=1``: the MSE objective).
 ``shared``   one learned variance :math:`e^{\lambda}` shared by all dimensions and points.
 ``calibrated`` the sigma-VAE closed form :math:`\sigma^2=\mathrm{MSE}(x,\mu(z))` (Rybkin et al.
-             2021, arXiv:2006.13202), averaged over the batch's points and dimensions; the last
-             training value is kept (buffer ``calibrated_variance``) for decoding without ``x``.
+             2021, arXiv:2006.13202), averaged over the batch's points and dimensions, during a
+             training step (training mode, gradients enabled); the last training value is kept
+             (buffer ``calibrated_variance``) and used everywhere else (estimators run without
+             gradients), so that an evaluated likelihood does not depend on how points or
+             quadrature nodes are batched.
 
 ``likelihood="bernoulli"``: :math:`p(x\mid z)=\prod_j\mathrm{Bern}(x_j;\operatorname{sigmoid}\mu_j(z))`,
 bounded by 1, so :math:`\log p(x)\le0` (Mattei & Frellsen 2018).
@@ -188,8 +191,9 @@ class GaussianVAE(nn.Module):
     def decoder_params(self, z: torch.Tensor, x: torch.Tensor | None = None):
         """Decoder mean and VARIANCE, each ``[..., data_dim]`` (Bernoulli: logits and ``None``).
 
-        ``calibrated`` computes :math:`\\sigma^2=\\mathrm{MSE}(x,\\mu(z))` from ``x`` when given
-        (updating the stored value while training) and uses the stored value otherwise.
+        ``calibrated`` computes :math:`\\sigma^2=\\mathrm{MSE}(x,\\mu(z))` from ``x`` during a
+        training step (``x`` given, training mode, gradients enabled), storing it, and uses the
+        stored value otherwise.
         """
         c = self.config
         mean, raw = self.decoder_raw(z)
@@ -204,10 +208,9 @@ class GaussianVAE(nn.Module):
         elif c.variance == "shared":
             variance = self.decoder_log_variance_shared.exp().expand_as(mean)
         else:  # calibrated
-            if x is not None:
+            if x is not None and self.training and torch.is_grad_enabled():
                 mse = ((x - mean) ** 2).mean()
-                if self.training:
-                    self.calibrated_variance.copy_(mse.detach())
+                self.calibrated_variance.copy_(mse.detach())
                 variance = mse.expand_as(mean)
             else:
                 variance = self.calibrated_variance.to(mean.dtype).expand_as(mean)
