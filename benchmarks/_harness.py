@@ -164,6 +164,7 @@ def machine() -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
         "omp_num_threads_env": os.environ.get("OMP_NUM_THREADS"),
+        "omp_wait_policy_env": os.environ.get("OMP_WAIT_POLICY"),
         "torch_flush_denormal": "on (torch.set_flush_denormal(True), set by the benchmarks)",
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "load_average_start": load_average(),
