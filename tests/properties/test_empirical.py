@@ -51,7 +51,7 @@ def _slack(bound: float) -> float:
     return 1e-5 * abs(bound) + 1e-4
 
 
-@settings(max_examples=budget(10, 60))
+@settings(max_examples=budget(20, 100))
 @given(
     d=st.integers(1, 4),
     n=st.integers(2, 5),
@@ -99,7 +99,7 @@ def test_floor_bounds_every_likelihood_estimate_during_and_after_training(
     assert float(exact.max()) <= bound + 1e-9 * abs(bound) + 1e-9
 
 
-@settings(max_examples=budget(5, 30))
+@settings(max_examples=budget(8, 40))
 @given(xi=log_uniform(0.03, 0.5), seed=seeds)
 def test_without_a_floor_training_on_a_tiny_data_set_passes_the_floor_bound(xi, seed):
     rng = np.random.default_rng(seed % 2**32)
@@ -122,7 +122,7 @@ def test_without_a_floor_training_on_a_tiny_data_set_passes_the_floor_bound(xi, 
     assert peak > bound
 
 
-@settings(max_examples=budget(10, 60))
+@settings(max_examples=budget(20, 100))
 @given(d=st.integers(2, 4), latent=st.integers(1, 2), seed=seeds)
 def test_importance_weighted_bounds_are_ordered_below_the_exact_log_likelihood(d, latent, seed):
     model = build_model(VAEConfig(data_dim=d, latent_dim=latent, hidden=()), seed % 1000).double()
@@ -146,7 +146,7 @@ def test_importance_weighted_bounds_are_ordered_below_the_exact_log_likelihood(d
     assert truth - means[100] <= truth - means[1] + tol(1, 100)
 
 
-@settings(max_examples=budget(8, 50))
+@settings(max_examples=budget(15, 80))
 @given(d=st.integers(1, 6), width=st.integers(2, 8), weight_scale=st.floats(0.5, 20.0), seed=seeds)
 def test_bernoulli_likelihood_never_exceeds_zero(d, width, weight_scale, seed):
     rng = np.random.default_rng(seed % 2**32)
