@@ -1,5 +1,11 @@
 """``python -m benchmarks``: run every benchmark and write results.json and results.md.
 
+On a machine shared with other work, ``OMP_WAIT_POLICY=PASSIVE python -m benchmarks`` keeps
+idle OpenMP threads from spinning against the other work (measured here under load: 16-72 steps/s
+with the default policy against 280-290 with PASSIVE for the same small 2-thread training loop).
+It is not the default: a full run with PASSIVE measured the 2-thread rows 2-3x slower than a
+default-policy run on a quieter machine. The policy in force is recorded in results.json.
+
 ``python -m benchmarks`` (full mode) writes ``benchmarks/results.json`` and ``benchmarks/results.md``
 next to this file, unless ``--out DIR`` is given. ``python -m benchmarks --smoke`` runs every
 benchmark at a tiny size with one repeat, to check that each one executes; it writes to ``--out``
@@ -8,13 +14,6 @@ subset (names: see :data:`benchmarks.BENCHMARKS`).
 """
 
 from __future__ import annotations
-
-import os
-
-# Idle OpenMP threads sleep instead of spinning: on a machine shared with other work, spinning
-# threads of a 2-thread torch stall each other (measured here: 16-72 steps/s against 280-290 with
-# PASSIVE for the same small training loop). Set before torch is imported; recorded in results.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import argparse
 import sys
