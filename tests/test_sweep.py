@@ -175,3 +175,12 @@ def test_sweep_reproduces_vaetheory_train(data):
         )
         for name, value in trained.model.state_dict().items():
             torch.testing.assert_close(state[name], value, rtol=0, atol=TOL[torch.float32][1], msg=name)
+
+
+def test_sweep_leaves_the_global_random_state_alone(data):
+    runs = grid("floor", [{"floor_variance": 1e-2}])
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    train_sweep(runs, data, steps=2, batch_size=10)
+    torch.testing.assert_close(torch.rand(3), expected)

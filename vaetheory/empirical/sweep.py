@@ -227,7 +227,9 @@ class StackedVAE(nn.Module):
         super().__init__()
         self.runs = runs
         self.config = runs[0].config
-        self.template = GaussianVAE(self.config)  # structure only: which layers, in which order
+        # structure only (which layers, in which order): built under its own seed so the global
+        # RNG is untouched, and kept in a tuple so its parameters are not registered here
+        self._structure = (build_model(self.config, 0),)
         models = [build_model(run.config, run.seed).to(dtype) for run in runs]
         self.stacked = nn.ParameterDict(
             {
@@ -271,7 +273,7 @@ class StackedVAE(nn.Module):
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and VARIANCE of every run's q(z|x), ``[K, B, q]`` for ``x`` of shape ``[K, B, d]``."""
-        h = self._trunk("encoder_trunk", self.template.encoder_trunk, x)
+        h = self._trunk("encoder_trunk", self._structure[0].encoder_trunk, x)
         mean = self._linear("encoder_mean", h)
         if self.config.hidden:
             log_variance = self._linear("encoder_log_variance", h)
@@ -282,7 +284,7 @@ class StackedVAE(nn.Module):
     def decoder_params(self, z: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Decoder mean (or logits) and VARIANCE, ``[K, S, B, d]`` for ``z`` of shape ``[K, S, B, q]``."""
         K, S, B, q = z.shape
-        h = self._trunk("decoder_trunk", self.template.decoder_trunk, z.reshape(K, S * B, q))
+        h = self._trunk("decoder_trunk", self._structure[0].decoder_trunk, z.reshape(K, S * B, q))
         mean = self._linear("decoder_mean", h).reshape(K, S, B, -1)
         c = self.config
         if c.likelihood == "bernoulli":
