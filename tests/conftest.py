@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 import os
+import sys
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -45,3 +47,17 @@ def pytest_configure(config):
     thorough = config.getoption("--thorough") or os.environ.get("VAETHEORY_THOROUGH") == "1"
     strategies.THOROUGH = bool(thorough)
     settings.load_profile("thorough" if thorough else "ci")
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_flush_to_zero():
+    """Fail the test that leaves torch's flush-denormal mode on (process-wide state).
+
+    Flush-to-zero also changes numpy's and hypothesis' float arithmetic in every later test, so a
+    library entry point that sets it must restore it (``vaetheory.empirical.training.flush_denormals``).
+    """
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None and float(torch.tensor(1e-300, dtype=torch.float64) * 1e-10) == 0.0:
+        torch.set_flush_denormal(False)
+        pytest.fail("this test left torch.set_flush_denormal(True) on for the rest of the process")

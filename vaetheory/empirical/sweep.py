@@ -42,6 +42,7 @@ from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 from vaetheory._validation import check_finite_array, check_int, check_positive
 from vaetheory.empirical.model import GaussianVAE, VAEConfig, build_model
 from vaetheory.empirical.policies import apply_floor
+from vaetheory.empirical.training import flush_denormals
 from vaetheory.provenance import provenance
 from vaetheory.results import Result
 
@@ -174,6 +175,7 @@ def _result(runs, steps, batch_size, lr, dtype, losses, states) -> SweepResult:
     )
 
 
+@flush_denormals()
 def train_sequential(
     runs: Sequence[SweepRun],
     data,
@@ -191,7 +193,6 @@ def train_sequential(
     (which draws the noise), and takes one Adam step (learning rate ``lr``).
     """
     runs, x, steps, batch_size, lr = _check_common(runs, data, steps, batch_size, lr, dtype)
-    torch.set_flush_denormal(True)  # subnormal Adam moments slow CPU training by 20-30%
     losses = np.zeros((steps, len(runs)))
     states = []
     bar = _progress(progress, steps * len(runs), "sequential runs")
@@ -342,6 +343,7 @@ class StackedVAE(nn.Module):
         return out
 
 
+@flush_denormals()
 def train_sweep(
     runs: Sequence[SweepRun],
     data,
@@ -359,7 +361,6 @@ def train_sweep(
     ``benchmarks/bench_sweep.py``).
     """
     runs, x, steps, batch_size, lr = _check_common(runs, data, steps, batch_size, lr, dtype)
-    torch.set_flush_denormal(True)  # subnormal Adam moments slow CPU training by 20-30%
     model = StackedVAE(runs, dtype)
     gens = [torch.Generator().manual_seed(run.seed) for run in runs]
     opt = torch.optim.Adam(model.stacked.parameters(), lr=lr)
