@@ -131,3 +131,79 @@ def test_out_writes_the_three_figures_with_sidecars(tmp_path, capsys):
     (curve,) = sidecar["data"]["curves"]
     assert curve["degenerate"] and curve["rate"] == -(6 - 2) / 2
     assert "provenance" in sidecar
+
+
+def _png_width_inches(path) -> float:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.size[0] / 300.0  # save_figure writes PNGs at 300 dpi
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory):
+    from vaetheory.figures.linear import make_figures
+
+    return make_figures(tmp_path_factory.mktemp("linear_catalogue"), quick=True, seed=0)
+
+
+def test_catalogue_figures_are_exactly_column_wide(catalogue):
+    pngs = [p for p in catalogue if p.suffix == ".png"]
+    assert len(pngs) == 3
+    for png in pngs:
+        assert _png_width_inches(png) == pytest.approx(3.3, abs=1.5 / 300), png.name  # nothing sticks out
+
+
+def test_catalogue_draws_digits_scaled_to_the_unit_interval(catalogue):
+    from vaetheory.datasets import load_digits
+    from vaetheory.linear import sample_moments
+
+    unit = sample_moments(load_digits(scale="unit"))
+    for stem in ("linear_spectrum_digits", "linear_variance_split_digits"):
+        sidecar = json.loads(next(p for p in catalogue if p.name == f"{stem}.json").read_text())
+        assert sidecar["provenance"]["parameters"]["scale"] == "unit"
+        if stem == "linear_spectrum_digits":
+            drawn = np.asarray(sidecar["data"]["eigenvalues"])
+            np.testing.assert_allclose(drawn, unit.eigenvalues[: drawn.size], rtol=1e-12)
+            assert drawn.max() < 1.0  # raw 0..16 pixels would give eigenvalues ~ 1e2
+        else:
+            assert sidecar["data"]["total_variance"] == pytest.approx(unit.total_variance, rel=1e-12)
+
+
+def test_unboundedness_sidecar_keeps_the_values_drawn_below_the_axes(catalogue):
+    data = json.loads(next(p for p in catalogue if p.name == "linear_unboundedness.json").read_text())["data"]
+    lower = data["ylim"][0]
+    regular = next(c for c in data["curves"] if not c["degenerate"])
+    below = [v for v in regular["log_likelihood_per_point"] if v < lower]
+    assert below and min(below) < -1e3  # the non-degenerate curve heads to -inf as sigma^2 -> 0
+
+
+def test_linear_drawings_keep_policy_colours_for_policies():
+    from matplotlib.colors import to_hex
+
+    from vaetheory.plots.linear import draw_spectrum, draw_unboundedness, draw_variance_split
+    from vaetheory.plots.style import POLICY_COLORS
+
+    t = np.logspace(-4, 0, 5)
+    thresholds = [{"value": v, "label": f"{v}"} for v in (0.5, 1.0, 2.0, 4.0)]
+    figs = [
+        draw_spectrum([5.0, 3.0, 1.0, 0.2], 3, thresholds, [3]),
+        draw_unboundedness(
+            [
+                {"label": "a", "noise_variances": t, "log_likelihood": -np.log(t)},
+                {
+                    "label": "b",
+                    "noise_variances": t,
+                    "log_likelihood": np.log(t),
+                    "optimum": 1.0,
+                    "optimum_label": "opt",
+                },
+            ],
+            ylim=(-5.0, 10.0),
+        ),
+        draw_variance_split([1, 2, 3], [1.0, 2.0, 2.5], [2.0, 1.0, 0.5], 3.0),
+    ]
+    policy = {c.lower() for c in POLICY_COLORS.values()}
+    for fig in figs:
+        for line in fig.axes[0].get_lines():
+            assert to_hex(line.get_color()).lower() not in policy, line.get_label()

@@ -51,3 +51,32 @@ def test_unboundedness_sidecar_has_the_floor_bounds_and_the_path(written):
         assert elbo == pytest.approx(-0.5 * math.log(2 * math.pi * v), rel=1e-13, abs=1e-13)
     assert data["rate_per_unit_log_v"] == -0.5
     assert data["npoint_supremum_per_point"]["value"] == pytest.approx(-0.5 * (math.log(2 * math.pi) + 1))
+
+
+def test_figures_are_exactly_column_or_page_wide(written):
+    from PIL import Image
+
+    widths = {}
+    for png in (p for p in written if p.suffix == ".png"):
+        with Image.open(png) as image:
+            widths[png.stem] = image.size[0] / 300.0  # save_figure writes PNGs at 300 dpi
+    assert widths["symbolic_sigma_star"] == pytest.approx(6.9, abs=1.5 / 300)  # nothing sticks out
+    assert widths["symbolic_unboundedness"] == pytest.approx(3.3, abs=1.5 / 300)
+
+
+def test_lambda_curves_do_not_reuse_policy_colours():
+    import numpy as np
+    from matplotlib.colors import to_hex
+
+    from vaetheory.plots.style import POLICY_COLORS
+    from vaetheory.plots.symbolic import draw_sigma_star
+
+    s = np.logspace(-1, 0, 5)
+    curves = [
+        {"lam": lam, "s": s, "elbo": -s, "s_star": 0.5, "elbo_star": -0.5} for lam in (0.25, 1, 2, 8, 64, 128)
+    ]
+    fig = draw_sigma_star([0.1, 1.0, 10.0], [0.9, 0.6, 0.2], [float("nan"), 1.0, 0.22], curves, -0.9)
+    policy = {c.lower() for c in POLICY_COLORS.values()}
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            assert to_hex(line.get_color()).lower() not in policy, line.get_label()

@@ -2,9 +2,11 @@
 latent/noise variance split. Computed with :mod:`vaetheory.linear`, drawn with
 :mod:`vaetheory.plots.linear`, saved with :func:`vaetheory.plots.style.save_figure`.
 
-``make_figures`` (the catalogue entry) uses scikit-learn's digits (spectrum, split) and synthetic
-pPCA data drawn with ``seed`` (unboundedness). :func:`make_data_figures` draws the same three
-figures for any data matrix (``vaetheory linear --out``).
+``make_figures`` (the catalogue entry) uses scikit-learn's digits with pixels scaled to [0, 1]
+(``load_digits(scale="unit")``, as the thesis and empirical figures do, so that variances and
+thresholds compare across a paper; the ``vaetheory linear`` command uses data as given) for the
+spectrum and the split, and synthetic pPCA data drawn with ``seed`` for the unboundedness plot.
+:func:`make_data_figures` draws the same three figures for any data matrix (``vaetheory linear --out``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ from vaetheory.provenance import provenance
 #: the catalogue's choices
 DIGITS_Q = 10
 DIGITS_BETAS = (1.0, 4.0, 10.0)
+#: pixels of the catalogue's digits: raw 0..16 divided by 16
+DIGITS_SCALE = "unit"
+DIGITS_LABEL = "digits, pixels scaled to [0, 1]"
 SYNTHETIC_SPECTRUM = (5.0, 3.0, 1.0)
 SYNTHETIC_DIM = 10
 SYNTHETIC_NOISE = 0.1
@@ -27,7 +32,9 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def spectrum_figure(out_stem: Path, X, moments, q: int, betas, fixed_variances, prov_params, seed, title):
+def spectrum_figure(
+    out_stem: Path, X, moments, q: int, betas, fixed_variances, prov_params, seed, title, ylabel=None
+):
     """Eigen-spectrum with the sigma^2 and beta sigma^2 thresholds; collapse at the largest one."""
     from vaetheory.linear import beta_vae_optimum, ppca_mle
     from vaetheory.plots.linear import draw_spectrum
@@ -57,6 +64,7 @@ def spectrum_figure(out_stem: Path, X, moments, q: int, betas, fixed_variances, 
                     "collapsed_directions": opt.collapsed_directions,
                 }
             )
+    thresholds.sort(key=lambda th: th["value"])  # drawn dark to light in increasing order
     largest = max(optima, key=lambda o: o.effective_variance) if optima else None
     collapsed = largest.collapsed_directions if largest is not None else []
     shown = moments.eigenvalues[: max(moments.rank, 1)]
@@ -66,7 +74,8 @@ def spectrum_figure(out_stem: Path, X, moments, q: int, betas, fixed_variances, 
         if zeros
         else None
     )
-    fig = draw_spectrum(shown, q, thresholds, collapsed, title=title, note=note)
+    extra = {} if ylabel is None else {"ylabel": ylabel}
+    fig = draw_spectrum(shown, q, thresholds, collapsed, title=title, note=note, **extra)
     data = {
         "eigenvalues": shown,
         "rank": moments.rank,
@@ -89,12 +98,11 @@ def unboundedness_figure(out_stem: Path, datasets, q: int, noise_variances, prov
     )
     from vaetheory.linear.ppca import loading_at
     from vaetheory.plots.linear import draw_unboundedness
-    from vaetheory.plots.style import policy_color, save_figure
+    from vaetheory.plots.style import save_figure
 
-    colors = [policy_color("learned"), policy_color("floor"), policy_color("fixed")]
     curves, data = [], {"q": q, "curves": []}
     finite_lows, highs = [], []
-    for i, (label, X, moments) in enumerate(datasets):
+    for label, X, moments in datasets:
         path = degenerate_path(moments, q, noise_variances)
         loglik, elbo = [], []
         for t in noise_variances:
@@ -108,7 +116,7 @@ def unboundedness_figure(out_stem: Path, datasets, q: int, noise_variances, prov
             "log_likelihood": np.asarray(loglik),
             "elbo": np.asarray(elbo),
             "elbo_label": f"{label}: ELBO at optimal encoder",
-            "color": colors[i % len(colors)],
+            "below_label": f"{label}: below the axes (tends to $-\\infty$ as $\\sigma^2\\to 0$)",
         }
         record = {
             "label": label,
@@ -136,19 +144,25 @@ def unboundedness_figure(out_stem: Path, datasets, q: int, noise_variances, prov
             curve["optimum_label"] = f"{label}: $\\sigma^2_{{ML}}$ = {_fmt(sigma2_ml)}"
             best = max(loglik)
             highs.append(best)
-            finite_lows.append(best - 25.0)
+            # show the peak and the whole sigma^2 >= sigma^2_ML side; only the sigma^2 -> 0 side,
+            # which tends to -inf, may leave the axes (marked there)
+            right = [v for t, v in zip(noise_variances, loglik) if t >= sigma2_ml]
+            finite_lows.append(min([best - 25.0, *right]))
             record["sigma2_ML"] = sigma2_ml
         curves.append(curve)
         data["curves"].append(record)
     span = max(highs) - min(finite_lows)
     ylim = (min(finite_lows) - 0.05 * span, max(highs) + 0.08 * span)
     data["ylim"] = ylim
-    data["note"] = "non-degenerate curves leave the axes downwards: they tend to -inf as sigma^2 -> 0"
+    data["note"] = (
+        "non-degenerate curves leave the axes downwards (they tend to -inf as sigma^2 -> 0); "
+        "values below ylim are marked by triangles on the bottom edge and listed here in full"
+    )
     fig = draw_unboundedness(curves, ylim=ylim, title=title)
     return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data)
 
 
-def split_figure(out_stem: Path, moments, latent_sizes, prov_params, seed, title):
+def split_figure(out_stem: Path, moments, latent_sizes, prov_params, seed, title, ylabel=None):
     """Latent / noise split of the total variance at the pPCA optimum, against q."""
     from vaetheory.linear import variance_split
     from vaetheory.plots.linear import draw_variance_split
@@ -157,7 +171,8 @@ def split_figure(out_stem: Path, moments, latent_sizes, prov_params, seed, title
     splits = [variance_split(moments, q) for q in latent_sizes]
     latent = [s.latent_variance for s in splits]
     noise = [s.noise_variance_total for s in splits]
-    fig = draw_variance_split(latent_sizes, latent, noise, moments.total_variance, title=title)
+    extra = {} if ylabel is None else {"ylabel": ylabel}
+    fig = draw_variance_split(latent_sizes, latent, noise, moments.total_variance, title=title, **extra)
     data = {
         "q": list(latent_sizes),
         "latent_variance": latent,
@@ -168,9 +183,14 @@ def split_figure(out_stem: Path, moments, latent_sizes, prov_params, seed, title
     return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data)
 
 
-def _path_grid(moments, quick: bool) -> np.ndarray:
+def _path_grid(moments, q: int, quick: bool) -> np.ndarray:
+    """sigma^2 from 1e-9 l_1 to 3 l_1, with sigma^2_ML(q) and its neighbours (the curve's peak)."""
     top = float(moments.eigenvalues[0])
-    return np.logspace(np.log10(top) - 9.0, np.log10(top) + 0.5, 12 if quick else 28)
+    grid = np.logspace(np.log10(top) - 9.0, np.log10(top) + 0.5, 12 if quick else 28)
+    sigma2_ml = float(np.mean(moments.eigenvalues[q:]))
+    if sigma2_ml > 0:
+        grid = np.append(grid, sigma2_ml * np.array([0.5, 1.0, 2.0]))
+    return np.unique(grid)
 
 
 def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
@@ -180,9 +200,10 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
 
     out_dir = Path(out_dir)
     written: list[Path] = []
-    X = load_digits()
+    X = load_digits(scale=DIGITS_SCALE)
     moments = sample_moments(X)
-    params = {"data": "digits", "q": DIGITS_Q, "betas": list(DIGITS_BETAS)}
+    digits = {"data": "digits", "scale": DIGITS_SCALE, "pixels": "raw 0..16 divided by 16, in [0, 1]"}
+    params = {**digits, "q": DIGITS_Q, "betas": list(DIGITS_BETAS)}
     written += spectrum_figure(
         out_dir / "linear_spectrum_digits",
         X,
@@ -192,16 +213,18 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
         [],
         params,
         None,
-        "digits: eigen-spectrum and collapse thresholds",
+        f"{DIGITS_LABEL}:\neigen-spectrum and collapse thresholds",
+        ylabel="eigenvalue $l_j$ of $S$ (variance, log scale)",
     )
     qs = list(range(1, min(moments.rank, moments.dim) - 1 if not quick else 31))
     written += split_figure(
         out_dir / "linear_variance_split_digits",
         moments,
         qs,
-        {"data": "digits", "q": qs},
+        {**digits, "q": qs},
         None,
-        "digits: latent / noise variance split (pPCA optimum)",
+        f"{DIGITS_LABEL}:\nlatent / noise variance split at the pPCA optimum",
+        ylabel="variance, summed over the 64 pixels",
     )
     n = 300 if quick else 1000
     degenerate = synthetic_ppca_data(n, SYNTHETIC_DIM, SYNTHETIC_SPECTRUM, 0.0, seed).data
@@ -209,7 +232,9 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
     m_deg, m_reg = sample_moments(degenerate), sample_moments(regular)
     q = len(SYNTHETIC_SPECTRUM)
     grid = np.logspace(-8, 1, 12 if quick else 28)
-    grid = np.sort(np.append(grid, np.mean(m_reg.eigenvalues[q:])))  # the non-degenerate curve's peak
+    sigma2_ml = float(np.mean(m_reg.eigenvalues[q:]))
+    # the non-degenerate curve's peak and its neighbourhood, so its shape reads on the axes
+    grid = np.sort(np.append(grid, sigma2_ml * np.array([0.5, 1.0, 2.0])))
     params = {
         "data": "synthetic",
         "n": n,
@@ -261,7 +286,7 @@ def make_data_figures(out_dir, X, label: str, latent_sizes, betas, fixed_varianc
         out_dir / "linear_unboundedness",
         [(label, X, moments)],
         q,
-        _path_grid(moments, False),
+        _path_grid(moments, q, False),
         params,
         seed,
         f"{label}: likelihood along $\\sigma^2\\to 0$, q = {q}",

@@ -13,10 +13,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import to_hex
+from matplotlib.patches import Rectangle
 
 from vaetheory.plots.style import (
     BOUND_LINE,
-    OKABE_ITO,
+    RC_PARAMS,
     THEORY_COLOR,
     THEORY_LINE,
     floor_color,
@@ -25,7 +28,39 @@ from vaetheory.plots.style import (
     style,
 )
 
-LAMBDA_COLORS = ("#0072B2", "#009E73", "#E69F00", "#CC79A7", "#000000", "#56B4E9")
+#: Non-policy quantities never take the policy colours (vaetheory.plots.style.POLICY_COLORS):
+#: the lambdas of panel (b) are ordered, so they take cividis samples (sequential, colour-blind
+#: safe) with distinct line styles; single curves are neutral ink and greys.
+INK = "#222222"
+GREY = "#8C8C8C"
+LAMBDA_DASHES = (
+    "-",
+    (0, (5, 1.5)),
+    (0, (6, 1.5, 1.5, 1.5)),
+    (0, (1.5, 1.2)),
+    (0, (8, 1.5, 1.5, 1.5, 1.5, 1.5)),
+)
+
+
+def lambda_colors(n: int) -> list[str]:
+    """``n`` cividis samples from dark to light, stopping short of the pale end (contrast on white)."""
+    return [to_hex(colormaps["cividis"](x)) for x in np.linspace(0.0, 0.8 if n > 1 else 0.0, n)]
+
+
+def pin_to_figure_size(fig) -> None:
+    """Make the saved file exactly the figure size (3.3 or 6.9 in wide) under ``bbox_inches="tight"``.
+
+    :func:`~vaetheory.plots.style.save_figure` saves with a tight bounding box padded by
+    ``savefig.pad_inches``; an invisible frame inset by that pad makes the tight box the whole
+    figure. Anything drawn outside the figure would widen the file, which the tests check.
+    """
+    pad = RC_PARAMS["savefig.pad_inches"]
+    w, h = fig.get_size_inches()
+    frame = Rectangle(
+        (pad / w, pad / h), 1 - 2 * pad / w, 1 - 2 * pad / h, transform=fig.transFigure, fill=False
+    )
+    frame.set_edgecolor("none")
+    fig.add_artist(frame)
 
 
 def draw_sigma_star(
@@ -45,11 +80,11 @@ def draw_sigma_star(
     """
     lam = np.asarray(lambdas, dtype=np.float64)
     with style():
-        fig, (ax_a, ax_b) = new_figure("page", aspect=0.4, ncols=2)
+        fig, (ax_a, ax_b) = new_figure("page", aspect=0.4, ncols=2, layout="constrained")
         ax_a.plot(
             lam,
             sigma_star,
-            color=OKABE_ITO["blue"],
+            color=INK,
             label=r"correct: $s^* = (2\lambda+1)^{-1/2}$",
             **THEORY_LINE,
         )
@@ -58,20 +93,20 @@ def draw_sigma_star(
         ax_a.plot(
             lam[ok],
             claimed[ok],
-            color=OKABE_ITO["vermillion"],
-            linestyle=":",
-            linewidth=1.6,
+            color=GREY,
+            linestyle=(0, (1.2, 1.2)),
+            linewidth=1.8,
             label=r"answer: $(2\lambda')^{-1/2}$, $\lambda'=\lambda-\frac{1}{2}$",
         )
         ax_a.axvspan(lam.min(), 0.5, color="#DDDDDD", alpha=0.6, linewidth=0)
         ax_a.axvline(0.5, color=THEORY_COLOR, linewidth=0.6)
         ax_a.text(
             0.5,
-            0.04,
+            0.97,
             "answer undefined\n" + r"($\lambda \leq \frac{1}{2}$)",
             transform=ax_a.get_xaxis_transform(),
             ha="right",
-            va="bottom",
+            va="top",
             fontsize=6.5,
             color="#333333",
         )
@@ -83,11 +118,18 @@ def draw_sigma_star(
         ax_a.set_xlabel(r"decoder precision $\lambda = 1/(2v)$ (log scale)")
         ax_a.set_ylabel(r"optimal encoder std $s^*$ (log scale)")
         ax_a.set_title(r"(a) $s^*(\lambda)$: identity decoder, $x = 0$", loc="left")
-        ax_a.legend(loc="upper right")
+        ax_a.legend(loc="lower left")  # the upper right is crossed by the answer's curve
 
+        colors = lambda_colors(len(curves))
         for i, c in enumerate(curves):
-            color = LAMBDA_COLORS[i % len(LAMBDA_COLORS)]
-            ax_b.plot(c["s"], c["elbo"], color=color, label=rf"$\lambda$ = {c['lam']:g}", **THEORY_LINE)
+            color = colors[i]
+            ax_b.plot(
+                c["s"],
+                c["elbo"],
+                color=color,
+                label=rf"$\lambda$ = {c['lam']:g}",
+                **{**THEORY_LINE, "linestyle": LAMBDA_DASHES[i % len(LAMBDA_DASHES)]},
+            )
             ax_b.plot([c["s_star"]], [c["elbo_star"]], "o", color=color, markersize=4)
             if c.get("s_claimed") is not None and np.isfinite(c["s_claimed"]):
                 ax_b.plot([c["s_claimed"]], [c["elbo_claimed"]], "x", color=color, markersize=5, mew=1.2)
@@ -106,7 +148,7 @@ def draw_sigma_star(
         ax_b.set_ylabel("ELBO (nats)")
         ax_b.set_title(r"(b) ELBO$(s)$ for several $\lambda$", loc="left")
         ax_b.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
-        fig.tight_layout()
+        pin_to_figure_size(fig)
     return fig
 
 
@@ -133,7 +175,7 @@ def draw_unboundedness(
     v = np.asarray(variances, dtype=np.float64)
     path = np.asarray(path_elbo, dtype=np.float64)
     with style():
-        fig, ax = new_figure("column", aspect=0.95)
+        fig, ax = new_figure("column", aspect=1.3, layout="constrained")
         for i, f in enumerate(floors):
             color = floor_color(i)
             ax.axhline(
@@ -145,9 +187,10 @@ def draw_unboundedness(
             ax.plot([f["xi"]], [f["bound"]], "o", color=color, markersize=3.5, zorder=4)
         ax.axhline(
             npoint["value"],
-            color=policy_color("calibrated"),
-            label=rf"$n \geq 2$ distinct points, sup per point: $-\frac{{1}}{{2}}(\log 2\pi S_n + 1)$ "
-            rf"($S_n$ = {npoint['S_n']:g})",
+            color=INK,
+            label=r"$n \geq 2$ distinct points, sup per point:"
+            + "\n"
+            + rf"$-\frac{{1}}{{2}}(\log 2\pi S_n + 1)$ ($S_n$ = {npoint['S_n']:g})",
             linestyle="-.",
             linewidth=1.2,
         )
@@ -173,5 +216,6 @@ def draw_unboundedness(
         ax.set_xlabel(r"decoder variance $v$ (log scale)")
         ax.set_ylabel("ELBO per point (nats)")
         ax.set_title("1-D Gaussian VAE: no maximum without a floor", loc="left")
-        ax.legend(loc="upper left", bbox_to_anchor=(-0.15, -0.2), ncol=1)
+        fig.legend(loc="outside lower center", ncol=1)
+        pin_to_figure_size(fig)
     return fig
