@@ -15,16 +15,15 @@ from typing import Any
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
-from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from vaetheory.plots.style import (
     BOUND_LINE,
     MEASURED_LINE,
-    RC_PARAMS,
     THEORY_COLOR,
     THEORY_LINE,
     new_figure,
+    pin_to_figure_size,
     style,
 )
 
@@ -41,23 +40,6 @@ def sequential_colors(n: int, stop: float = 0.78) -> list[str]:
     """``n`` cividis samples from dark to light, stopping short of the pale end (contrast on white)."""
     cmap = colormaps["cividis"]
     return [to_hex(cmap(x)) for x in np.linspace(0.0, stop if n > 1 else 0.0, n)]
-
-
-def pin_to_figure_size(fig) -> None:
-    """Make the saved file exactly the figure size (3.3 or 6.9 in wide) under ``bbox_inches="tight"``.
-
-    :func:`~vaetheory.plots.style.save_figure` saves with a tight bounding box padded by
-    ``savefig.pad_inches``; an invisible frame inset by that pad makes the tight box the whole
-    figure. Anything drawn outside the figure (clipped on screen) would widen the file, which the
-    tests check.
-    """
-    pad = RC_PARAMS["savefig.pad_inches"]
-    w, h = fig.get_size_inches()
-    frame = Rectangle(
-        (pad / w, pad / h), 1 - 2 * pad / w, 1 - 2 * pad / h, transform=fig.transFigure, fill=False
-    )
-    frame.set_edgecolor("none")
-    fig.add_artist(frame)
 
 
 def draw_spectrum(

@@ -118,6 +118,31 @@ def new_figure(
     return fig, axes
 
 
+_PIN_GID = "vaetheory-figure-size-pin"
+
+
+def pin_to_figure_size(fig: Figure) -> None:
+    """Make the saved file exactly the figure size (3.3 or 6.9 in wide) under a tight bounding box.
+
+    :func:`save_figure` saves with a tight bounding box padded by ``savefig.pad_inches``; an
+    invisible frame inset by that pad makes the tight box the whole figure, so the file keeps the
+    column or page width. Anything drawn outside the figure (clipped on screen) would widen the
+    file instead of being cut off silently, which the tests check. Idempotent.
+    """
+    if any(a.get_gid() == _PIN_GID for a in fig.artists):
+        return
+    from matplotlib.patches import Rectangle
+
+    pad = RC_PARAMS["savefig.pad_inches"]
+    w, h = fig.get_size_inches()
+    frame = Rectangle(
+        (pad / w, pad / h), 1 - 2 * pad / w, 1 - 2 * pad / h, transform=fig.transFigure, fill=False
+    )
+    frame.set_edgecolor("none")
+    frame.set_gid(_PIN_GID)
+    fig.add_artist(frame)
+
+
 def prepare_output_dir(out_dir: str | os.PathLike[str]) -> Path:
     """Create ``out_dir`` if needed and check it is a writable directory.
 
@@ -149,7 +174,8 @@ def save_figure(
     The sidecar holds ``{"provenance": ..., "data": ...}``: the record from
     :func:`vaetheory.provenance.provenance` and the numbers drawn, so that a figure can be traced
     and redrawn. The PDF's metadata carries the same provenance (Subject: the JSON record;
-    Keywords: version, commit and seed). PDF and PNG are written without timestamps.
+    Keywords: version, commit and seed). PDF and PNG are written without timestamps. The file is
+    exactly the figure's size (:func:`pin_to_figure_size`).
     """
     stem = Path(stem)
     prepare_output_dir(stem.parent)
@@ -159,6 +185,7 @@ def save_figure(
         f"vaetheory {prov.get('vaetheory_version')}; commit {prov.get('git_commit')}; seed {prov.get('seed')}"
     )
     written: list[Path] = []
+    pin_to_figure_size(fig)
     with plt.rc_context(RC_PARAMS):
         for fmt in formats:
             path = stem.with_suffix(f".{fmt}")

@@ -15,15 +15,14 @@ from typing import Any
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
-from matplotlib.patches import Rectangle
 
 from vaetheory.plots.style import (
     BOUND_LINE,
-    RC_PARAMS,
     THEORY_COLOR,
     THEORY_LINE,
     floor_color,
     new_figure,
+    pin_to_figure_size,
     policy_color,
     style,
 )
@@ -45,22 +44,6 @@ LAMBDA_DASHES = (
 def lambda_colors(n: int) -> list[str]:
     """``n`` cividis samples from dark to light, stopping short of the pale end (contrast on white)."""
     return [to_hex(colormaps["cividis"](x)) for x in np.linspace(0.0, 0.8 if n > 1 else 0.0, n)]
-
-
-def pin_to_figure_size(fig) -> None:
-    """Make the saved file exactly the figure size (3.3 or 6.9 in wide) under ``bbox_inches="tight"``.
-
-    :func:`~vaetheory.plots.style.save_figure` saves with a tight bounding box padded by
-    ``savefig.pad_inches``; an invisible frame inset by that pad makes the tight box the whole
-    figure. Anything drawn outside the figure would widen the file, which the tests check.
-    """
-    pad = RC_PARAMS["savefig.pad_inches"]
-    w, h = fig.get_size_inches()
-    frame = Rectangle(
-        (pad / w, pad / h), 1 - 2 * pad / w, 1 - 2 * pad / h, transform=fig.transFigure, fill=False
-    )
-    frame.set_edgecolor("none")
-    fig.add_artist(frame)
 
 
 def draw_sigma_star(
