@@ -173,8 +173,12 @@ class GaussianVAE(nn.Module):
 
     def prior(self, like: torch.Tensor) -> Independent:
         """:math:`p(z)=\\mathcal N(0, I)` with ``like``'s dtype and device."""
+        return Independent(self._prior_normal(like), 1, validate_args=False)
+
+    def _prior_normal(self, like: torch.Tensor) -> Normal:
+        """The base ``Normal(0, 1)`` of :meth:`prior`, one per latent dimension."""
         zeros = torch.zeros(self.config.latent_dim, dtype=like.dtype, device=like.device)
-        return Independent(Normal(zeros, torch.ones_like(zeros), validate_args=False), 1, validate_args=False)
+        return Normal(zeros, torch.ones_like(zeros), validate_args=False)
 
     # -- decoder -------------------------------------------------------------------------------
     def decoder_raw(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -242,19 +246,21 @@ class GaussianVAE(nn.Module):
     def elbo_terms(self, x: torch.Tensor, n_samples: int = 1, beta: float = 1.0, generator=None):
         """``(elbo [n], decoder variance [n_samples, n, d] or None)``: :meth:`elbo` and its variances."""
         n_samples = check_int("n_samples", n_samples, low=1)
-        q = self.posterior(x)
-        mean, std = q.base_dist.loc, q.base_dist.scale
+        # The base Normals of posterior(), decode() and prior(), summed over the last axis as their
+        # Independent(., 1) wrappers do (``_sum_rightmost``): the same numbers with fewer objects
+        # per training step.
+        q_mean, q_variance = self.encode(x)
+        q = Normal(q_mean, q_variance.sqrt(), validate_args=False)
+        mean, std = q.loc, q.scale
         eps = torch.randn((n_samples, *mean.shape), generator=generator, dtype=mean.dtype, device=mean.device)
         z = mean + std * eps
         dec_mean, dec_variance = self.decoder_params(z, x)
         if dec_variance is None:
-            p_x = Independent(Bernoulli(logits=dec_mean, validate_args=False), 1, validate_args=False)
+            p_x = Bernoulli(logits=dec_mean, validate_args=False)
         else:
-            p_x = Independent(
-                Normal(dec_mean, dec_variance.sqrt(), validate_args=False), 1, validate_args=False
-            )
-        log_lik = p_x.log_prob(x).mean(0)
-        kl = kl_divergence(q, self.prior(mean))
+            p_x = Normal(dec_mean, dec_variance.sqrt(), validate_args=False)
+        log_lik = p_x.log_prob(x).sum(-1).mean(0)
+        kl = kl_divergence(q, self._prior_normal(mean)).sum(-1)
         return log_lik - beta * kl, dec_variance
 
 

@@ -37,6 +37,7 @@ trains the variance, or both. Every method here takes the decoder head's raw out
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -103,11 +104,18 @@ def floor_tensor(floor_variance: float, like: torch.Tensor) -> torch.Tensor:
     """The floor as a scalar tensor of ``like``'s dtype, rounded UP so that it is >= ``floor_variance``.
 
     Rounding to float32 can move ``xi`` slightly down; the next representable number above keeps
-    the floor (and so the bound) exact.
+    the floor (and so the bound) exact. The tensor is cached per (floor, dtype, device), as it is
+    needed at every training step; treat it as read-only.
     """
-    t = torch.tensor(floor_variance, dtype=like.dtype, device=like.device)
-    if float(t) < floor_variance:
-        t = torch.nextafter(t, torch.tensor(math.inf, dtype=like.dtype, device=like.device))
+    return _floor_tensor(float(floor_variance), like.dtype, like.device)
+
+
+@functools.lru_cache(maxsize=64)
+def _floor_tensor(floor_variance: float, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    with torch.inference_mode(False):  # a normal tensor even if first asked for in inference mode
+        t = torch.tensor(floor_variance, dtype=dtype, device=device)
+        if float(t) < floor_variance:
+            t = torch.nextafter(t, torch.tensor(math.inf, dtype=dtype, device=device))
     return t
 
 

@@ -30,7 +30,7 @@ def blowup_figure(out_stem: Path, result) -> list[Path]:
         [run.to_dict() for run in result.runs],
         result.asymptote_unfloored,
         dim=result.dim,
-        title=f"Unbounded likelihood: construction on {result.n_points} digits (d = {result.dim})",
+        title=f"Unbounded likelihood: the construction\non {result.n_points} digits (d = {result.dim})",
     )
     return save_figure(fig, out_stem, prov, data)
 

@@ -29,6 +29,15 @@ from vaetheory.plots.style import (
 BOUND_LABEL = r"$-\frac{d}{2}\log(2\pi\xi)$"
 
 
+def _fill_width(fig) -> None:
+    """Constrained-layout padding equal to ``savefig.pad_inches``, so that the tightly cropped file
+    keeps the figure's nominal width (3.3 or 6.9 in)."""
+    import matplotlib as mpl
+
+    pad = mpl.rcParams["savefig.pad_inches"]
+    fig.get_layout_engine().set(w_pad=pad, h_pad=pad)
+
+
 def _xi_label(xi: float) -> str:
     mantissa, exponent = f"{xi:.1e}".split("e")
     exponent = int(exponent)
@@ -52,7 +61,9 @@ def draw_blowup(
     """
     k = np.asarray(ks, dtype=np.float64)
     with style():
-        fig, ax = new_figure("column", aspect=0.82)
+        # a column figure: legend below the axes (constrained layout keeps the width at 3.3 in)
+        fig, ax = new_figure("column", aspect=1.25, layout="constrained")
+        _fill_width(fig)
         ax.plot(
             k,
             asymptote,
@@ -75,10 +86,10 @@ def draw_blowup(
         if others:
             ax.plot(k, others, color="#888888", linestyle=":", linewidth=1.0, label="best other point")
         ax.plot([], [], color="#555555", **BOUND_LINE, label=f"bound {BOUND_LABEL} per floor")
-        ax.set_xlabel(r"sequence index $k$  ($\log\sigma_k^2(z) = -\frac{k}{2}(1+\tanh kz)$)")
+        ax.set_xlabel(r"sequence index $k$" "\n" r"($\log\sigma_k^2(z) = -\frac{k}{2}(1+\tanh kz)$)")
         ax.set_ylabel("exact log-likelihood per point (nats)")
         ax.set_title(title or f"Unbounded likelihood, d = {dim}: the construction")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+        fig.legend(loc="outside lower center", ncol=1)
     return fig
 
 
@@ -98,6 +109,7 @@ def draw_training_runs(
     drew_unfloored = False
     with style():
         fig, (ax_ll, ax_var) = new_figure("page", aspect=0.4, ncols=2, layout="constrained")
+        _fill_width(fig)
         for run in runs:
             if run["policy"] == "floor":
                 color = floor_color(run.get("floor_index", 0))
@@ -128,8 +140,8 @@ def draw_training_runs(
                 [], [], color="#555555", linestyle=":", linewidth=1.0, label="variance before the floor (b)"
             )
         ax_ll.set_xlabel("training step")
-        ax_ll.set_ylabel("largest per-point log-lik. estimate (nats)")
-        ax_ll.set_title("(a) largest per-point ELBO in the batch")
+        ax_ll.set_ylabel("largest per-point ELBO (nats)")
+        ax_ll.set_title("(a) largest one-sample per-point ELBO in the batch")
         ax_var.set_yscale("log")
         ax_var.set_xlabel("training step")
         ax_var.set_ylabel("smallest decoder variance (log scale)")
