@@ -6,7 +6,7 @@ Computed with :mod:`vaetheory.empirical`, drawn with :mod:`vaetheory.plots.empir
 * ``empirical_blowup``: exact log p along the construction of THEORY.md section 2, unfloored and
   floored, with each floor's bound dashed (no training; seconds).
 * ``empirical_training``: learned, three floors and Bernoulli trained on scikit-learn's digits
-  (scaled to [0, 1]; binarised for Bernoulli): the largest per-point log-likelihood estimate and
+  (scaled to [0, 1]; binarised for Bernoulli): the largest per-point one-sample ELBO and
   the smallest decoder variance per logged step.
 """
 

@@ -4,8 +4,8 @@
   against the sequence index k, unfloored and for each floor, each floor's bound
   :math:`-(d/2)\\log(2\\pi\\xi)` dashed, the theory's asymptote :math:`dk/2-(d/2)\\log 2\\pi-\\log 2`.
 * :func:`draw_training_runs` -- the unboundedness plot of training runs: the largest per-point
-  log-likelihood estimate against the step (learned, floors with their bounds dashed, Bernoulli)
-  and the smallest decoder variance against the step on a log axis.
+  one-sample ELBO (a lower bound on log p(x_i)) against the step (learned, floors with their
+  bounds dashed, Bernoulli) and the smallest decoder variance against the step on a log axis.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from vaetheory.plots.style import (
     BOUND_LINE,
@@ -88,6 +89,7 @@ def draw_blowup(
         ax.plot([], [], color="#555555", **BOUND_LINE, label=f"bound {BOUND_LABEL} per floor")
         ax.set_xlabel(r"sequence index $k$" "\n" r"($\log\sigma_k^2(z) = -\frac{k}{2}(1+\tanh kz)$)")
         ax.set_ylabel("exact log-likelihood per point (nats)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title or f"Unbounded likelihood, d = {dim}: the construction")
         fig.legend(loc="outside lower center", ncol=1)
     return fig
@@ -140,8 +142,8 @@ def draw_training_runs(
                 [], [], color="#555555", linestyle=":", linewidth=1.0, label="variance before the floor (b)"
             )
         ax_ll.set_xlabel("training step")
-        ax_ll.set_ylabel("largest per-point ELBO (nats)")
-        ax_ll.set_title("(a) largest one-sample per-point ELBO in the batch")
+        ax_ll.set_ylabel("per-point ELBO, 1 sample (nats)")
+        ax_ll.set_title("(a) largest per-point ELBO in the batch")
         ax_var.set_yscale("log")
         ax_var.set_xlabel("training step")
         ax_var.set_ylabel("smallest decoder variance (log scale)")
