@@ -202,3 +202,42 @@ def test_results_read_back_equal_the_run(study):
     again = load_reproduction(out)
     assert again.configurations == tuple(reproduction.configurations)
     assert again.spectrum == reproduction.spectrum
+
+
+def test_run_figures_are_column_or_page_wide_and_collapse_shows_every_run(study, tmp_path):
+    from PIL import Image
+
+    from vaetheory.figures.thesis import draw_reproduction_figures
+    from vaetheory.plots.style import COLUMN_WIDTH, PAGE_WIDTH, RC_PARAMS
+
+    _, reproduction = study
+    written = draw_reproduction_figures(reproduction, tmp_path)
+    dpi = RC_PARAMS["savefig.dpi"]
+    widths = {p.stem: Image.open(p).size[0] for p in written if p.suffix == ".png"}
+    assert widths == {
+        "reconstructions_z2": round(PAGE_WIDTH * dpi),
+        "reconstructions_z20": round(PAGE_WIDTH * dpi),
+        "samples_z2": round(PAGE_WIDTH * dpi),
+        "samples_z20": round(PAGE_WIDTH * dpi),
+        "latent_grid_z2": round(PAGE_WIDTH * dpi),
+        "collapse": round(COLUMN_WIDTH * dpi),
+    }
+    collapse = json.loads((tmp_path / "collapse.json").read_text())["data"]
+    shown = {m["config"]: m for m in collapse["measured"]}
+    assert set(shown) == {c.config for c in reproduction.configurations}
+    for c in reproduction.configurations:
+        expected = c.effective_variance if c.variance == "fixed" else c.mean_decoder_variance
+        assert shown[c.config]["threshold"] == pytest.approx(expected)
+        assert shown[c.config]["active_units"] == c.active_units
+    from vaetheory.empirical.thesis_run import load_configuration_arrays
+    from vaetheory.figures.thesis import SAMPLES_PER_SIDE
+
+    out, _ = study
+    samples = json.loads((tmp_path / "samples_z2.json").read_text())["data"]
+    for name, modes in samples["samples"].items():
+        arrays = load_configuration_arrays(out / "configs" / name)
+        for mode, images in modes.items():
+            assert len(images) == SAMPLES_PER_SIDE**2
+            pixels = arrays[f"samples_{mode}"][: SAMPLES_PER_SIDE**2]
+            below, above = samples["clipped_share_below_0_above_1"][name][mode]
+            assert (below, above) == (np.mean(pixels < 0), np.mean(pixels > 1))

@@ -66,6 +66,10 @@ THESIS_LATENTS = (2, 20)
 ACTIVE_UNIT_THRESHOLD = 0.01
 #: \alpha of the \mu(z) + \alpha \sigma(z) samples (figure 5.15 uses "any \alpha")
 SAMPLE_ALPHA = 1.0
+#: points per axis of the q = 2 grid of z (odd: the centre is z = 0; few enough to read 8x8 digits)
+LATENT_GRID_SIZE = 7
+#: the grid's probabilities p run evenly from the first to the second (z = \Phi^{-1}(p))
+LATENT_GRID_P_RANGE = (0.05, 0.95)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -334,11 +338,16 @@ def _nearest_sq_distance(samples: np.ndarray, reference: np.ndarray) -> float:
     return float(np.mean(d2.min(axis=1)) / samples.shape[1])
 
 
-def latent_grid(n: int) -> np.ndarray:
-    r"""z_i = \Phi^{-1}(p_i), p evenly spaced in [0.05, 0.95]: the grid of Kingma & Welling (2014), fig. 4."""
+def latent_grid(n: int = LATENT_GRID_SIZE) -> np.ndarray:
+    r"""z_i = \Phi^{-1}(p_i), p evenly spaced in [0.05, 0.95]: the grid of Kingma & Welling (2014), fig. 4.
+
+    Exactly symmetric (z_{n+1-i} = -z_i, computed as (z_i - z_{n+1-i}) / 2), so an odd ``n`` has
+    z = 0 exactly at its centre.
+    """
     from scipy.stats import norm
 
-    return norm.ppf(np.linspace(0.05, 0.95, n))
+    z = norm.ppf(np.linspace(*LATENT_GRID_P_RANGE, check_int("n", n, low=2)))
+    return (z - z[::-1]) / 2.0
 
 
 def evaluate_configuration(
@@ -387,7 +396,7 @@ def evaluate_configuration(
             arrays[f"samples_{mode}"] = s[:36]
         grid_var = None
         if config.latent == 2:
-            g = latent_grid(12)
+            g = latent_grid(LATENT_GRID_SIZE)
             zz = np.array([[a, b] for b in g[::-1] for a in g])  # rows: z_2 from high to low
             means, _ = model.decoder_params(torch.as_tensor(zz, dtype=dtype))
             means = means.double().numpy()

@@ -21,10 +21,57 @@ from vaetheory.provenance import provenance
 
 #: decimals kept for images in the figure sidecars (pixels in [0, 1]; 1/255 = 0.0039)
 SIDECAR_DECIMALS = 3
+#: samples per panel side in the sample figures (5 x 5 images)
+SAMPLES_PER_SIDE = 5
 
 
 def _images(a: np.ndarray) -> list:
     return np.round(np.asarray(a, dtype=np.float64), SIDECAR_DECIMALS).tolist()
+
+
+def _p_grid_text(n: int) -> str:
+    """The evenly spaced probabilities of :func:`vaetheory.empirical.thesis.latent_grid`, in words."""
+    from vaetheory.empirical.thesis import LATENT_GRID_P_RANGE
+
+    p = np.linspace(*LATENT_GRID_P_RANGE, n)
+    return ", ".join(f"{v:.2f}" for v in p) if n <= 3 else f"{p[0]:.2f}, {p[1]:.2f}, ..., {p[-1]:.2f}"
+
+
+def clipped_shares(images: np.ndarray) -> tuple[float, float]:
+    """Shares of the pixels below 0 and above 1: what the [0, 1] grey scale shows as black / white."""
+    a = np.asarray(images, dtype=np.float64)
+    return float(np.mean(a < 0.0)), float(np.mean(a > 1.0))
+
+
+def _samples_note(configurations, clipped) -> str:
+    """The sample figure's footnote: the fixed grey scale, and why a fixed large std saturates.
+
+    ``clipped[name]["mean_plus_std"]``: shares below 0 / above 1 (:func:`clipped_shares`); the
+    explanation is given for the fixed-std configurations whose \\mu(z) + \\alpha \\sigma(z) panel
+    is saturated (share above 1 at least ``plots.thesis.SATURATED_SHARE``).
+    """
+    from vaetheory.empirical.thesis import SAMPLE_ALPHA
+    from vaetheory.plots.thesis import SATURATED_SHARE
+
+    text = (
+        "Grey scale fixed at [0, 1] (black 0, white 1) in every panel; values outside are clipped; "
+        "under each panel, the share of its pixels clipped."
+    )
+    stds = sorted(
+        {
+            c.sigma
+            for c in configurations
+            if c.variance == "fixed" and clipped[c.config]["mean_plus_std"][1] >= SATURATED_SHARE
+        }
+    )
+    if stds:
+        shift = ", ".join(f"{SAMPLE_ALPHA * s:g}" for s in stds)
+        text += (
+            f"\nWith a fixed std $\\sigma$ = {', '.join(f'{s:g}' for s in stds)}, "
+            f"$\\mu(z) + {SAMPLE_ALPHA:g}\\,\\sigma(z) = \\mu(z) + {shift}$ is above 1 wherever "
+            "$\\mu(z) > 0$: that image saturates to white (its shapes are those of the $\\mu(z)$ row)."
+        )
+    return text
 
 
 def draw_reproduction_figures(reproduction, out_dir: str | Path) -> list[Path]:
@@ -73,16 +120,22 @@ def draw_reproduction_figures(reproduction, out_dir: str | Path) -> list[Path]:
         data = {"originals": _images(originals), "reconstructions": {n: _images(v) for n, v in recon.items()}}
         written += save_figure(fig, out / f"reconstructions_z{q}", prov, data)
 
-        samples = {n: {m: arrays[n][f"samples_{m}"] for m in mode_labels} for n in names}
+        shown = {n: {m: arrays[n][f"samples_{m}"][: SAMPLES_PER_SIDE**2] for m in mode_labels} for n in names}
+        clipped = {n: {m: clipped_shares(v) for m, v in s.items()} for n, s in shown.items()}
         fig = plots.plot_samples(
-            samples,
+            shown,
             mode_labels,
             shape,
-            title=f"Samples with $z \\sim N(0, I)$, latent size q = {q} (display clipped to [0, 1])",
+            title=f"Samples with $z \\sim N(0, I)$, latent size q = {q}",
+            per_side=SAMPLES_PER_SIDE,
+            clipped=clipped,
+            note=_samples_note([c for c in reproduction.configurations if c.latent == q], clipped),
         )
         data = {
             "alpha": SAMPLE_ALPHA,
-            "samples": {n: {m: _images(v) for m, v in s.items()} for n, s in samples.items()},
+            "display_range": [0.0, 1.0],
+            "clipped_share_below_0_above_1": clipped,
+            "samples": {n: {m: _images(v) for m, v in s.items()} for n, s in shown.items()},
         }
         written += save_figure(fig, out / f"samples_z{q}", prov, data)
 
@@ -94,7 +147,10 @@ def draw_reproduction_figures(reproduction, out_dir: str | Path) -> list[Path]:
             grids,
             grid_z,
             shape,
-            title="Decoder mean $\\mu(z)$ over a grid of $z$ (q = 2; $z = \\Phi^{-1}(p)$)",
+            title=(
+                "Decoder mean $\\mu(z)$ over a grid of $z$ (q = 2; $z = \\Phi^{-1}(p)$, "
+                f"p = {_p_grid_text(len(grid_z))} on each axis)"
+            ),
         )
         data = {"grid_z": grid_z.tolist(), "grid_means": {n: _images(v) for n, v in grids.items()}}
         written += save_figure(fig, out / "latent_grid_z2", prov, data)
@@ -103,17 +159,39 @@ def draw_reproduction_figures(reproduction, out_dir: str | Path) -> list[Path]:
     if fixed:
         from vaetheory.empirical.thesis import predicted_active_curve
 
+        learned = [c for c in reproduction.configurations if c.effective_variance is None]
         spectrum = np.asarray(reproduction.spectrum)
-        ts = [c.effective_variance for c in fixed]
+        measured = [(c.config, c.variance, c.latent, c.effective_variance, c.active_units) for c in fixed]
+        # learned sigma(x): beta = 1 times the mean learned variance (the threshold needs a fixed sigma)
+        measured += [
+            (c.config, c.variance, c.latent, c.mean_decoder_variance, c.active_units) for c in learned
+        ]
+        ts = [m[3] for m in measured]
         thresholds = np.logspace(np.log10(min(ts)) - 1, np.log10(max(ts)) + 1, 400)
         predicted = {q: predicted_active_curve(spectrum, q, thresholds) for q in latents}
-        measured = [(c.config, c.variance, c.latent, c.effective_variance, c.active_units) for c in fixed]
-        fig = plots.plot_collapse(thresholds, predicted, measured, data_label=reproduction.data)
+        note = (
+            "Linear theory: direction j is active iff $l_j > \\beta\\sigma^2$ ($l_j$: the\n"
+            "data covariance's eigenvalues) for one fixed std $\\sigma$. A learned\n"
+            "$\\sigma(x)$ varies by pixel and input, so those runs ($\\beta$ = 1) are\n"
+            "placed at their mean learned variance, mean of $\\sigma^2(m(x))$:\n"
+            "indicative only."
+            if learned
+            else None
+        )
+        fig = plots.plot_collapse(thresholds, predicted, measured, data_label=reproduction.data, note=note)
         data = {
             "thresholds": thresholds.tolist(),
             "predicted_active_units": {str(q): v.tolist() for q, v in predicted.items()},
             "measured": [
-                {"config": n, "latent": q, "threshold": t, "active_units": a} for n, _, q, t, a in measured
+                {
+                    "config": n,
+                    "variance": v,
+                    "latent": q,
+                    "threshold": t,
+                    "threshold_is": "beta * sigma^2" if v == "fixed" else "mean learned variance (beta = 1)",
+                    "active_units": a,
+                }
+                for n, v, q, t, a in measured
             ],
             "spectrum": list(reproduction.spectrum),
         }
