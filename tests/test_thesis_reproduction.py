@@ -86,13 +86,17 @@ def test_results_json_has_the_contract_keys_per_configuration(study):
     out, _ = study
     raw = json.loads((out / "results.json").read_text())
     names = [c.name for c in thesis_configurations()]
-    assert [c["config"] for c in raw["configurations"]] == names
-    for entry in raw["configurations"]:
+    assert isinstance(raw, list), "results.json is a list: one object per configuration"
+    assert [c["config"] for c in raw] == names
+    for entry in raw:
         assert CONTRACT_KEYS <= set(entry), CONTRACT_KEYS - set(entry)
         assert entry["provenance"]["seed"] == SEED
+        assert entry["provenance"]["parameters"]["settings"]["steps"] == TEST_SETTINGS.steps
         assert isinstance(entry["recon_mse"], float) and entry["recon_mse"] > 0
         assert 0 <= entry["active_units"] <= entry["latent"]
-    assert raw["provenance"]["parameters"]["settings"]["steps"] == TEST_SETTINGS.steps
+    study_record = json.loads((out / "study.json").read_text())
+    assert [c["config"] for c in study_record["configurations"]] == names
+    assert len(study_record["spectrum"]) > 0
     for name in names:
         assert (out / "configs" / name / "result.json").is_file()
 

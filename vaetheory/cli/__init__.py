@@ -16,7 +16,18 @@ from collections.abc import Sequence
 from vaetheory import __version__
 
 #: subcommand module names, in the order ``--help`` lists them
-SUBCOMMANDS: list[str] = ["cite", "figures", "linear", "derive", "claims", "reproduce", "check", "blowup", "train", "demo"]
+SUBCOMMANDS: list[str] = [
+    "demo",
+    "derive",
+    "claims",
+    "check",
+    "linear",
+    "blowup",
+    "train",
+    "reproduce",
+    "figures",
+    "cite",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

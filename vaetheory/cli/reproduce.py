@@ -27,8 +27,8 @@ def register(subparsers) -> None:
         description=(
             "The thesis chapter 5 study: learned decoder variance; fixed sigma 1 and 1e-4; beta-VAE with "
             "beta 0.01 and 4 (sigma 1); latent sizes 2 and 20. Trains each configuration with the same "
-            "seed, evaluates it on held-out data, and writes results.json, table.md, summary.md and the "
-            "figures into --out. An interrupted run resumes: rerun the same command."
+            "seed, evaluates it on held-out data, and writes results.json, study.json, table.md, "
+            "summary.md and the figures into --out. An interrupted run resumes: rerun the same command."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -76,7 +76,7 @@ def run(args) -> int:
         print(f"claim {i} ({verdict}): {claim.claim}")
     print()
     out = reproduction.out_dir
-    print(f"wrote {out}/results.json, {out}/table.md, {out}/summary.md")
+    print(f"wrote {out}/results.json, {out}/study.json, {out}/table.md, {out}/summary.md")
     for path in written:
         if path.suffix == ".png":
             print(f"wrote {path}")

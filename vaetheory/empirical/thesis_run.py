@@ -8,7 +8,8 @@
   written when it is finished (atomically); a rerun skips every configuration that has them;
 * ``configs/<name>/training/``: the training log and checkpoints of
   :func:`vaetheory.empirical.training.train`, which resumes an interrupted configuration;
-* ``results.json`` (one object per configuration under ``"configurations"``, with provenance),
+* ``results.json`` (a list, one object per configuration, each with the run's provenance),
+  ``study.json`` (the whole study: configurations, data spectrum, settings, status, provenance),
   ``table.md`` and ``summary.md`` (:mod:`vaetheory.empirical.thesis_claims`).
 
 Progress is one line per configuration on stderr.
@@ -286,15 +287,29 @@ def reproduce_thesis_chapter(
         status=status,
         provenance=provenance(seed=seed, parameters=parameters),
     )
-    _write_atomic(out / "results.json", dumps(reproduction.to_dict()) + "\n")
+    record = reproduction.to_dict()
+    _write_atomic(out / "study.json", dumps(record) + "\n")
+    _write_atomic(out / "results.json", dumps(results_records(record)) + "\n")
     _write_atomic(out / "table.md", render_table(reproduction) + "\n")
     _write_atomic(out / "summary.md", render_summary(reproduction) + "\n")
     return reproduction
 
 
+def results_records(study: dict[str, Any]) -> list[dict[str, Any]]:
+    """``results.json``: a list with one object per configuration (the issue's contract).
+
+    Each object holds the configuration's measurements (at least ``config``, ``variance``,
+    ``sigma``, ``beta``, ``latent``, ``recon_mse``, ``elbo``, ``active_units``) and, so that one
+    object can be cited on its own, the run's ``data``, ``seed``, ``quick`` and ``provenance``.
+    The whole study (spectrum, settings, status) is in ``study.json``.
+    """
+    shared = {k: study[k] for k in ("data", "seed", "quick", "provenance")}
+    return [{**entry, **shared} for entry in study["configurations"]]
+
+
 def load_reproduction(out_dir: str | os.PathLike[str]) -> ThesisReproduction:
-    """A finished run read back from ``out_dir/results.json`` (for figures and notebooks)."""
-    path = Path(out_dir) / "results.json"
+    """A finished run read back from ``out_dir/study.json`` (for figures and notebooks)."""
+    path = Path(out_dir) / "study.json"
     if not path.is_file():
         raise ValueError(f"{str(path)!r} does not exist; run `vaetheory reproduce thesis-ch5` first")
     raw = json.loads(path.read_text())

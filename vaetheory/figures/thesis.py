@@ -203,7 +203,7 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
     """Run (or resume/reuse) the reproduction on digits into ``out_dir`` and draw its figures there.
 
     Returns the figure files only (PDF, PNG and sidecar of each); the run's own files
-    (``results.json``, ``summary.md``, ``configs/``) stay beside them.
+    (``results.json``, ``study.json``, ``summary.md``, ``configs/``) stay beside them.
     """
     from vaetheory.empirical.thesis_run import reproduce_thesis_chapter
 
