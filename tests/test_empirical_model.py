@@ -174,3 +174,39 @@ def test_linear_model_has_z_independent_variance():
     _, v1 = model.decoder_params(torch.zeros(1, 2))
     _, v2 = model.decoder_params(torch.ones(1, 2) * 5)
     assert torch.equal(v1, v2)
+
+
+@pytest.mark.parametrize("policy", [*VARIANCE_POLICIES, "bernoulli"])
+def test_elbo_is_exactly_the_independent_distributions_route(policy):
+    """elbo_terms skips the Independent wrappers for speed; its numbers must be those of
+    posterior(), decode() and prior() with kl_divergence, bit for bit, in value and gradient."""
+    extra = {"floor": {"floor_variance": 0.05}, "fixed": {"sigma": 0.5}}.get(policy, {})
+    if policy == "bernoulli":
+        config = VAEConfig(data_dim=5, latent_dim=2, hidden=(4,), likelihood="bernoulli")
+        x = (torch.rand(9, 5, generator=torch.Generator().manual_seed(1)) > 0.5).float()
+    else:
+        config = VAEConfig(data_dim=5, latent_dim=2, hidden=(4,), variance=policy, **extra)
+        x = torch.rand(9, 5, generator=torch.Generator().manual_seed(1))
+    fast, slow = build_model(config, 2), build_model(config, 2)
+    elbo_fast = fast.elbo(x, n_samples=3, beta=0.7, generator=torch.Generator().manual_seed(5))
+    q = slow.posterior(x)
+    eps = torch.randn((3, 9, 2), generator=torch.Generator().manual_seed(5))
+    z = q.base_dist.loc + q.base_dist.scale * eps
+    log_lik = slow.decode(z, x).log_prob(x).mean(0)
+    elbo_slow = log_lik - 0.7 * torch.distributions.kl_divergence(q, slow.prior(x))
+    assert torch.equal(elbo_fast, elbo_slow)
+    elbo_fast.sum().backward()
+    elbo_slow.sum().backward()
+    for (name, a), b in zip(fast.named_parameters(), slow.parameters()):
+        assert torch.equal(a.grad, b.grad), name
+
+
+def test_cached_floor_tensor_works_after_first_use_in_inference_mode():
+    from vaetheory.empirical.policies import floor_tensor
+
+    xi = 0.0123
+    with torch.inference_mode():
+        floor_tensor(xi, torch.zeros(1))
+    raw = torch.zeros(3, requires_grad=True)
+    apply_floor(raw, xi, "clamp").sum().backward()  # would fail on an inference tensor
+    assert floor_tensor(xi, raw) >= xi
