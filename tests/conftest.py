@@ -61,3 +61,19 @@ def _no_leaked_flush_to_zero():
     if torch is not None and float(torch.tensor(1e-300, dtype=torch.float64) * 1e-10) == 0.0:
         torch.set_flush_denormal(False)
         pytest.fail("this test left torch.set_flush_denormal(True) on for the rest of the process")
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run the test on one torch thread, then restore the previous count.
+
+    Small networks train several times faster on one thread on CI's two shared cores (a second
+    thread only adds synchronisation to operators this small). Use with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -18,14 +18,7 @@ from vaetheory.empirical.construction import (
 from vaetheory.empirical.estimators import exact_log_marginal
 from vaetheory.empirical.policies import FLOOR_METHODS
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small workloads run faster on one thread (and the CI cores are shared); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 DATA = construction_data(3)[:, :16]  # 3 digits, first 16 pixels: small and quick

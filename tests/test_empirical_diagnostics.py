@@ -20,14 +20,7 @@ from vaetheory.empirical.diagnostics import (
 from vaetheory.empirical.model import VAEConfig, build_model
 from vaetheory.empirical.sampling import SAMPLING_MODES, reconstruct, sample
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small workloads run faster on one thread (and the CI cores are shared); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 NOISE_VARIANCE = 1.0

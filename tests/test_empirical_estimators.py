@@ -9,14 +9,7 @@ import torch
 from vaetheory.empirical.estimators import exact_log_marginal, iwae_bound, linear_log_marginal
 from vaetheory.empirical.model import VAEConfig, build_model
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small workloads run faster on one thread (and the CI cores are shared); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _linear(latent: int, d: int, seed: int, **kw):

@@ -12,14 +12,7 @@ from vaetheory.densities import kl_gaussian_standard, variance_floor_bound
 from vaetheory.empirical.model import GaussianVAE, VAEConfig, build_model
 from vaetheory.empirical.policies import FLOOR_METHODS, VARIANCE_POLICIES, apply_floor, floor_report
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small workloads run faster on one thread (and the CI cores are shared); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 RAW = torch.cat([torch.linspace(-200.0, 20.0, 441), torch.linspace(-16.0, 0.0, 20001)]).double()

@@ -10,14 +10,7 @@ import torch
 
 from vaetheory.empirical.training import TrainConfig, load_model, read_log, train
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small workloads run faster on one thread (and the CI cores are shared); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 RNG = np.random.default_rng(0)

@@ -31,14 +31,7 @@ from vaetheory.empirical.model import VAEConfig, build_model
 from vaetheory.empirical.policies import FLOOR_METHODS
 from vaetheory.empirical.training import TrainConfig, train
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Small workloads run faster on one thread (and the CI cores are shared); restored afterwards."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def log_uniform(low: float, high: float) -> st.SearchStrategy[float]:
