@@ -30,15 +30,6 @@ from vaetheory.plots.style import (
 BOUND_LABEL = r"$-\frac{d}{2}\log(2\pi\xi)$"
 
 
-def _fill_width(fig) -> None:
-    """Constrained-layout padding equal to ``savefig.pad_inches``, so that the tightly cropped file
-    keeps the figure's nominal width (3.3 or 6.9 in)."""
-    import matplotlib as mpl
-
-    pad = mpl.rcParams["savefig.pad_inches"]
-    fig.get_layout_engine().set(w_pad=pad, h_pad=pad)
-
-
 def _xi_label(xi: float) -> str:
     mantissa, exponent = f"{xi:.1e}".split("e")
     exponent = int(exponent)
@@ -64,7 +55,6 @@ def draw_blowup(
     with style():
         # a column figure: legend below the axes (constrained layout keeps the width at 3.3 in)
         fig, ax = new_figure("column", aspect=1.25, layout="constrained")
-        _fill_width(fig)
         ax.plot(
             k,
             asymptote,
@@ -111,7 +101,6 @@ def draw_training_runs(
     drew_unfloored = False
     with style():
         fig, (ax_ll, ax_var) = new_figure("page", aspect=0.4, ncols=2, layout="constrained")
-        _fill_width(fig)
         for run in runs:
             if run["policy"] == "floor":
                 color = floor_color(run.get("floor_index", 0))
