@@ -3,7 +3,7 @@
 Ours: :func:`vaetheory.empirical.estimators.iwae_bound` with its default chunking. Baseline: the
 naive form a user writes first, all k samples at once,
 ``logsumexp_i [log p(x|z_i) + log p(z_i) - log q(z_i|x)] - log k`` with ``z`` of shape [k, n, q],
-over the same model's encoder and decoder (Burda et al. 2016; THEORY.md section 4).
+over the same model's encoder and decoder (Burda et al. 2016; theory section 4).
 
 * Time: median of interleaved in-process repeats.
 * Peak memory: each route runs in a fresh subprocess (``python -m benchmarks.bench_iwae --route

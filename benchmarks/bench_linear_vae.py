@@ -5,7 +5,7 @@ Data: the bundled digits scaled to [0, 1] (n = 1797, d = 64), latent size q = 5.
 * Ours: :func:`vaetheory.linear.linear_vae.linear_vae_optimum` (one eigendecomposition; Lucas et
   al. 2019), its optimal ELBO per point.
 * Baseline: torch Adam (learning rate 1e-2, float64, full batch) on the same closed-form ELBO
-  (THEORY.md section 3) over (W, V, log D, log sigma^2, mu) from a fixed random start, run until
+  (theory section 3) over (W, V, log D, log sigma^2, mu) from a fixed random start, run until
   the mean ELBO is within 1e-3 nats per point of the closed-form optimum (checked every step on
   the objective already computed, so the check costs nothing), capped at ``MAX_STEPS``.
   The reached parameters are re-scored with :func:`vaetheory.linear.linear_vae.linear_vae_elbo`.

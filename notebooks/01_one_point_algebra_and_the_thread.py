@@ -18,7 +18,7 @@
 #
 # One data point $x$, prior $z\sim\mathcal N(0,1)$, decoder $p(x\mid z)=\mathcal N(wz+b,\ v)$ ($v$ a
 # *variance*), encoder $q(z)=\mathcal N(m, s^2)$ ($s$ a *standard deviation*). `vaetheory.symbolic`
-# derives everything with sympy from the densities (THEORY.md section 1) and proves each identity
+# derives everything with sympy from the densities (theory section 1) and proves each identity
 # it states. This notebook walks through the derivation, checks it numerically by quadrature, and
 # then settles the thread "Is the optimization of the Gaussian VAE well-posed?" (Cross Validated,
 # question 373858).

@@ -18,7 +18,7 @@
 #
 # A linear VAE, $p(x\mid z)=\mathcal N(Wz+\mu,\ \sigma^2 I)$ with encoder
 # $q(z\mid x)=\mathcal N(V(x-\mu), D)$, is the one case where everything is known in closed
-# form (THEORY.md section 3):
+# form (theory section 3):
 #
 # * its global optimum is the probabilistic-PCA maximum-likelihood solution (Tipping & Bishop 1999),
 #   and there the ELBO *equals* the pPCA log-likelihood (Lucas et al. 2019);
@@ -81,7 +81,7 @@ assert ours >= sk
 # %% [markdown]
 # ## The linear VAE's optimum is pPCA
 # At $W^*=U_q(L_q-\sigma^2 I)^{1/2}$, $V^*=M^{-1}W^{*\top}$, $D^*=\sigma^2M^{-1}$ the ELBO (evaluated on
-# the data with the closed-form ELBO of THEORY.md section 3) equals the maximum pPCA log-likelihood:
+# the data with the closed-form ELBO of theory section 3) equals the maximum pPCA log-likelihood:
 
 # %%
 opt = linear_vae_optimum(moments, q)

@@ -17,7 +17,7 @@
 # # The blow-up, and the floor that stops it
 #
 # A Gaussian decoder $p(x\mid z)=\mathcal N(\mu(z),\operatorname{diag}\sigma^2(z))$ whose variance is
-# learned has an unbounded likelihood (Mattei & Frellsen 2018; THEORY.md section 2). This notebook
+# learned has an unbounded likelihood (Mattei & Frellsen 2018; theory section 2). This notebook
 # builds the explicit sequence of network parameters along which $\log p(\text{data})\to+\infty$,
 # measures the growth rate against the theory's $\tfrac12$ nat per dimension per unit of $k$, and
 # shows a floor $\xi$ on the decoder *variance* capping it below $-\tfrac d2\log(2\pi\xi)$ per point.

@@ -19,7 +19,7 @@
 # decoder standard deviation $\sigma=1$ (the MSE objective), a tiny fixed $\sigma=10^{-4}$, and
 # $\beta$-VAEs with a small and a large $\beta$. `vaetheory reproduce thesis-ch5` trains and
 # evaluates each configuration on held-out data and puts the linear theory beside every
-# measurement (THEORY.md section 3): with a fixed $\sigma^2$ and weight $\beta$, direction $j$
+# measurement (theory section 3): with a fixed $\sigma^2$ and weight $\beta$, direction $j$
 # collapses iff $l_j\le\beta\sigma^2$.
 #
 # This walk-through runs a *very* small version (latent size 2 only, 200 steps, 800

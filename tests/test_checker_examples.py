@@ -1,4 +1,4 @@
-"""The shipped example derivations get the verdicts THEORY.md section 1 and 3 say they should."""
+"""The shipped example derivations get the verdicts theory section 1 and 3 say they should."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_thread_answer_stationarity_and_conclusion_fail_against_the_start(thread
     )
     lam = sp.Symbol("lam", positive=True)
     right = sp.sympify(solution.corrected.split("=", 1)[1], locals={"lam": lam})
-    assert sp.simplify(right - 1 / sp.sqrt(2 * lam + 1)) == 0  # THEORY.md section 1: s* = (2 lam + 1)^(-1/2)
+    assert sp.simplify(right - 1 / sp.sqrt(2 * lam + 1)) == 0  # theory section 1: s* = (2 lam + 1)^(-1/2)
 
 
 def test_corrected_thread_answer_holds_at_every_step_by_proof():

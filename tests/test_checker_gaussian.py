@@ -51,4 +51,4 @@ def test_expected_log_density_matches_quadrature(m, s2, x, v):
 def test_thread_expectation_is_minus_lambda_s2_plus_half_log_lambda_over_pi():
     lam, s = sp.symbols("lam s", positive=True)
     value = gaussian_expectation(gaussian_log_density(0, Z, 1 / (2 * lam)), Z, 0, s**2)
-    assert sp.simplify(value - (-lam * s**2 + sp.log(lam / sp.pi) / 2)) == 0  # THEORY.md section 1
+    assert sp.simplify(value - (-lam * s**2 + sp.log(lam / sp.pi) / 2)) == 0  # theory section 1

@@ -1,4 +1,4 @@
-"""The explicit blow-up (THEORY.md section 2): unbounded without a floor, under the bound with one."""
+"""The explicit blow-up (theory section 2): unbounded without a floor, under the bound with one."""
 
 from __future__ import annotations
 

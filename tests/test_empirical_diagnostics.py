@@ -29,7 +29,7 @@ Q = 3
 
 
 def _linear_vae_at_optimum(n: int = 1500, seed: int = 0):
-    """The linear VAE optimum (THEORY.md section 3) for the sample covariance of Gaussian data."""
+    """The linear VAE optimum (theory section 3) for the sample covariance of Gaussian data."""
     rng = np.random.default_rng(seed)
     rotation, _ = np.linalg.qr(rng.normal(size=(4, 4)))
     X = rng.normal(size=(n, 4)) * np.sqrt(SPECTRUM) @ rotation.T + 0.5

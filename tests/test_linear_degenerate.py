@@ -1,4 +1,4 @@
-"""Degenerate data (THEORY.md sections 2-3): rank(S) <= q gives sigma^2_ML = 0, an unbounded
+"""Degenerate data (theory sections 2-3): rank(S) <= q gives sigma^2_ML = 0, an unbounded
 likelihood, and the exact rate -(d - r)/2 per unit of log sigma^2 (Dai & Wipf 2019, linear case)."""
 
 from __future__ import annotations

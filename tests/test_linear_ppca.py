@@ -1,4 +1,4 @@
-"""pPCA (THEORY.md section 3): the Woodbury log-likelihood, the ML estimate, all stationary points.
+"""pPCA (theory section 3): the Woodbury log-likelihood, the ML estimate, all stationary points.
 
 Independent routes: scikit-learn's PCA (with its n-1 convention), scipy's dense multivariate
 normal, numerical optimisation (scipy.optimize) and finite-difference gradients and Hessians.

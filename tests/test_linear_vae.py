@@ -1,4 +1,4 @@
-"""The linear VAE (THEORY.md section 3; Lucas et al. 2019): closed-form ELBO, global optimum, rotation.
+"""The linear VAE (theory section 3; Lucas et al. 2019): closed-form ELBO, global optimum, rotation.
 
 Independent routes: Monte Carlo over the encoder (fixed seed), scipy's dense multivariate normal
 for the exact posterior, and numerical optimisation (scipy.optimize) of the closed-form ELBO.

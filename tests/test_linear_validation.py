@@ -1,4 +1,4 @@
-"""Bad input to the linear module: a ValueError naming the argument (THEORY.md section 3 functions)."""
+"""Bad input to the linear module: a ValueError naming the argument (theory section 3 functions)."""
 
 from __future__ import annotations
 

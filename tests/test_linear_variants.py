@@ -1,4 +1,4 @@
-"""Variants of the linear VAE (THEORY.md section 3): fixed variance, beta-VAE, floor, variance split."""
+"""Variants of the linear VAE (theory section 3): fixed variance, beta-VAE, floor, variance split."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 ELBO vs Monte Carlo (fixed seed) and vs quadrature; log p(x) vs quadrature; the posterior vs
 quadrature moments; gap = KL(q || p(z|x)) numerically; the optimal encoder vs scipy.optimize.
-THEORY.md section 1.
+theory section 1.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The n-point supremum, the blow-up path and the variance floor, against scipy.optimize.
 
-THEORY.md section 1 (unboundedness) and section 2 (the floor; Mattei & Frellsen 2018).
+theory section 1 (unboundedness) and section 2 (the floor; Mattei & Frellsen 2018).
 """
 
 from __future__ import annotations

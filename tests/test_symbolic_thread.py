@@ -1,6 +1,6 @@
 """The thread's second answer (lambda vs sigma*) and the verdict table, against numeric routes.
 
-THEORY.md section 1 (the lambda-vs-sigma* question); seeds 000-003.
+theory section 1 (the lambda-vs-sigma* question); seeds 000-003.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ r"""The shared float64 formulas: each written once, reused by every module.
 * :func:`gaussian_logpdf` -- :math:`\log \mathcal N(x;\mu,\sigma^2)`.
 * :func:`kl_gaussian_standard` -- :math:`\mathrm{KL}(\mathcal N(m,s^2)\,\|\,\mathcal N(0,1))`.
 * :func:`variance_floor_bound` -- the likelihood bound implied by a variance floor
-  (THEORY.md section 2; Mattei & Frellsen 2018).
+  (theory section 2; Mattei & Frellsen 2018).
 
 The torch code uses ``torch.distributions`` for the same densities, and the test suite checks
 the two against each other and against ``scipy.stats``.
@@ -50,7 +50,7 @@ def variance_floor_bound(dim: int, floor_variance: float, n_points: int = 1) -> 
 
     .. math:: \sum_{i=1}^n \log p(x_i) \le -\frac{n d}{2}\log(2\pi\xi).
 
-    THEORY.md section 2; Mattei & Frellsen (2018), arXiv:1802.04826. ``floor_variance`` is a floor
+    theory section 2; Mattei & Frellsen (2018), arXiv:1802.04826. ``floor_variance`` is a floor
     on the VARIANCE; for a floor on the standard deviation pass ``std_floor**2``
     (see :func:`std_floor_to_variance`).
     """

@@ -52,7 +52,7 @@ def _ref(key: str, entry_type: str, /, **fields: str) -> Reference:
 REFERENCES: dict[str, Reference] = {
     ref.key: ref
     for ref in [
-        # THEORY.md section 2
+        # theory section 2
         _ref(
             "mattei2018leveraging",
             "inproceedings",
@@ -109,7 +109,7 @@ REFERENCES: dict[str, Reference] = {
             eprint="2006.13202",
             archiveprefix="arXiv",
         ),
-        # THEORY.md section 3
+        # theory section 3
         _ref(
             "tipping1999probabilistic",
             "article",
@@ -132,7 +132,7 @@ REFERENCES: dict[str, Reference] = {
             eprint="1911.02469",
             archiveprefix="arXiv",
         ),
-        # THEORY.md section 4
+        # theory section 4
         _ref(
             "burda2016importance",
             "inproceedings",
@@ -153,7 +153,7 @@ REFERENCES: dict[str, Reference] = {
             eprint="1312.6114",
             archiveprefix="arXiv",
         ),
-        # The seed sources (THEORY.md sections 1 and 3)
+        # The seed sources (theory sections 1 and 3)
         _ref(
             "crossvalidated373858",
             "misc",
@@ -195,92 +195,92 @@ RESULTS: dict[str, ResultSources] = {
         ResultSources(
             "elbo-1d",
             "ELBO, exact marginal and optimal encoder of the 1-D Gaussian VAE",
-            "THEORY.md section 1",
+            "theory section 1",
             ("kingma2014auto",),
         ),
         ResultSources(
             "thread-sigma-star",
             "the lambda-vs-sigma* question of the Cross Validated thread and its sign error",
-            "THEORY.md section 1",
+            "theory section 1",
             ("crossvalidated373858", "kingma2014auto"),
         ),
         ResultSources(
             "unbounded-likelihood",
             "a Gaussian decoder with a learned variance has an unbounded likelihood / ELBO",
-            "THEORY.md sections 1 and 2",
+            "theory sections 1 and 2",
             ("mattei2018leveraging", "dai2018connections", "crossvalidated373858"),
         ),
         ResultSources(
             "floor-bound",
             "a floor xi on the decoder variance bounds log p(x) by -(d/2) log(2 pi xi) per point",
-            "THEORY.md section 2",
+            "theory section 2",
             ("mattei2018leveraging",),
         ),
         ResultSources(
             "variance-shrinkage",
             "jointly learning mean and variance shrinks the decoder variance",
-            "THEORY.md section 2",
+            "theory section 2",
             ("akrami2020addressing",),
         ),
         ResultSources(
             "sigma-vae",
             "a shared learned decoder variance has the closed form sigma*^2 = MSE (sigma-VAE)",
-            "THEORY.md section 2",
+            "theory section 2",
             ("rybkin2021simple",),
         ),
         ResultSources(
             "dai-wipf-manifold",
             "on r-dimensional manifold data the shared variance gamma -> 0 and the cost falls as "
             "((d - r)/2) log gamma",
-            "THEORY.md sections 2 and 3",
+            "theory sections 2 and 3",
             ("dai2019diagnosing",),
         ),
         ResultSources(
             "ppca",
             "probabilistic PCA: maximum-likelihood W, sigma^2 and log-likelihood",
-            "THEORY.md section 3",
+            "theory section 3",
             ("tipping1999probabilistic",),
         ),
         ResultSources(
             "linear-vae-optimum",
             "the linear VAE's global optimum equals pPCA; posterior collapse iff l_j <= sigma^2",
-            "THEORY.md section 3",
+            "theory section 3",
             ("lucas2019dont", "tipping1999probabilistic"),
         ),
         ResultSources(
             "beta-vae-collapse",
             "beta-VAE: direction j collapses iff l_j <= beta sigma^2 (small sigma and small beta alike)",
-            "THEORY.md section 3",
+            "theory section 3",
             ("lucas2019dont", "thesisch5"),
         ),
         ResultSources(
             "variance-split",
             "latent and noise shares of the total variance at the pPCA optimum",
-            "THEORY.md section 3",
+            "theory section 3",
             ("tipping1999probabilistic", "thesisch5"),
         ),
         ResultSources(
             "iwae",
             "the importance-weighted bound L_k: ELBO = L_1 <= L_k <= L_{k+1} <= log p(x)",
-            "THEORY.md section 4",
+            "theory section 4",
             ("burda2016importance",),
         ),
         ResultSources(
             "active-units",
             "active units: A_u = Cov_x(E_q[u]) > 0.01",
-            "THEORY.md section 4",
+            "theory section 4",
             ("burda2016importance",),
         ),
         ResultSources(
             "gaussian-mlp-decoder",
             "the Gaussian MLP decoder of appendix C.2 (tanh hidden layer, mean and log-variance heads)",
-            "THEORY.md section 4",
+            "theory section 4",
             ("kingma2014auto",),
         ),
         ResultSources(
             "thesis-ch5",
             "the reproduction of the thesis chapter's experiments (simple VAE, variance policies, sampling)",
-            "THEORY.md sections 3 and 4",
+            "theory sections 3 and 4",
             ("thesisch5", "kingma2014auto", "lucas2019dont"),
         ),
     ]

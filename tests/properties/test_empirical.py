@@ -1,4 +1,4 @@
-"""Floors, estimators and Bernoulli against real training runs (issue 8; THEORY.md sections 2 and 4).
+"""Floors, estimators and Bernoulli against real training runs (issue 8; theory sections 2 and 4).
 
 * Floor: for drawn MLP decoders, data, floors xi and floor methods, no likelihood estimate ever
   exceeds -(d/2) log(2 pi xi) per point -- the ELBO of every logged training step, and after

@@ -1,4 +1,4 @@
-"""The linear VAE's closed-form optimum against real optimisation (issue 8; THEORY.md section 3).
+"""The linear VAE's closed-form optimum against real optimisation (issue 8; theory section 3).
 
 For drawn spectra l_1 > ... > l_d, KL weights beta and fixed decoder variances sigma^2, torch's Adam
 on the beta-ELBO from a random start (a) on the closed-form ELBO and (b) on its one-sample Monte

@@ -1,6 +1,6 @@
 """Property: gradient ascent on the 1-D ELBO reaches the symbolic optimum (m*, s*) and log p(x).
 
-THEORY.md section 1. The ELBO being ascended is built in torch independently of the symbolic
+theory section 1. The ELBO being ascended is built in torch independently of the symbolic
 module: E_q[log p(x|z)] by Gauss-Hermite quadrature (exact for this quadratic integrand) with
 ``torch.distributions.Normal.log_prob``, and KL(q || p(z)) by ``torch.distributions.kl_divergence``.
 Gradient ascent in (m, log s) from a random start: Adam (the optimiser VAEs are trained with) for a

@@ -78,7 +78,7 @@ def render_blowup(result, *, every: int = 1) -> str:
         f"Exact log-likelihood (nats) of the exploding point x_{result.point + 1} along the construction",
         f"  mu(z) = x_{result.point + 1}, log sigma_k^2(z) = -(k/2)(1 + tanh(k z)), latent 1, "
         f"d = {result.dim}, n = {result.n_points} points (digits scaled to [0,1])",
-        "  bound per floor xi (a VARIANCE): -(d/2) log(2 pi xi)   [THEORY.md section 2]",
+        "  bound per floor xi (a VARIANCE): -(d/2) log(2 pi xi)   [theory section 2]",
         "",
         format_table(headers, rows),
         "",

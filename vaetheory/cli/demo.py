@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     print("Is ELBO training of a Gaussian VAE with a learned decoder variance well-posed?")
     print(rule)
     print(
-        "Claim (THEORY.md section 2; Mattei & Frellsen, NeurIPS 2018, arXiv:1802.04826): with a learned\n"
+        "Claim (theory section 2; Mattei & Frellsen, NeurIPS 2018, arXiv:1802.04826): with a learned\n"
         "decoder variance the likelihood is unbounded; a floor sigma^2(z) >= xi on the VARIANCE bounds it,\n"
         "log p(x) <= -(d/2) log(2 pi xi) per point. Discrete (Bernoulli) decoders are bounded by 0.\n"
     )

@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "p(x|z) = N(w z + b, v), q(z) = N(m, s^2): the ELBO, the exact log marginal, the gap and "
             "its identity with KL(q || p(z|x)), the optimal encoder, the thread's lambda-vs-sigma* "
             "question, the n-point supremum, the blow-up path and the variance floor "
-            "(THEORY.md sections 1-2). Prints the derivation step by step; --latex writes a "
+            "(theory sections 1-2). Prints the derivation step by step; --latex writes a "
             "compilable LaTeX document, --json the expressions as sympify-able strings."
         ),
     )

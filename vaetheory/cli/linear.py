@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "log-likelihood per point (1/n covariance), the linear-VAE ELBO at its closed-form optimum "
             "(equal to it), and the active / collapsed latent directions. With --beta and/or --sigma2: "
             "the beta-VAE / fixed-variance optimum, whose direction j collapses iff l_j <= beta sigma^2. "
-            "With --floor: the optimum under sigma^2 >= floor. THEORY.md section 3 "
+            "With --floor: the optimum under sigma^2 >= floor. theory section 3 "
             "(Tipping & Bishop 1999; Lucas et al. 2019)."
         ),
     )
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"data: {loaded.description}; n = {n}, d = {d}, scale = {args.scale}, rank(S) = {summaries[0].rank}"
     )
-    print("pPCA maximum likelihood = linear-VAE optimum (THEORY.md section 3):")
+    print("pPCA maximum likelihood = linear-VAE optimum (theory section 3):")
     rows = [
         [
             s.q,

@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "largest per-point log-likelihood estimate, the smallest decoder variance and its training "
             "point (DIR/log.jsonl), checkpoints (DIR/checkpoint.pt, loaded with weights_only=True) and the "
             "run's figure (DIR/training.pdf/png/json). A floor xi bounds log p(x) by -(d/2) log(2 pi xi) "
-            "per point (THEORY.md section 2). Exit status 1 if the run broke down numerically."
+            "per point (theory section 2). Exit status 1 if the run broke down numerically."
         ),
     )
     parser.add_argument(

@@ -1,6 +1,6 @@
 r"""The explicit blow-up: a real decoder and a parameter sequence along which log p(data) -> +infinity.
 
-THEORY.md section 2 (derived; Mattei & Frellsen 2018, arXiv:1802.04826). Latent :math:`z\in\mathbb R`,
+theory section 2 (derived; Mattei & Frellsen 2018, arXiv:1802.04826). Latent :math:`z\in\mathbb R`,
 prior :math:`\mathcal N(0,1)`, a data set :math:`x_1,\dots,x_n\in\mathbb R^d`. The decoder is the
 :class:`~vaetheory.empirical.model.GaussianVAE` decoder with ONE tanh hidden unit
 (Kingma & Welling's appendix C.2 architecture), with parameters at sequence index :math:`k`
@@ -193,7 +193,7 @@ def blowup_sequence(
         theory_rate_per_dimension=THEORY_RATE_PER_DIMENSION,
         asymptote_unfloored=asymptote,
         formula="log sigma_k^2(z) = -(k/2)(1 + tanh(k z)), mu(z) = x_1; floor bound -(d/2) log(2 pi xi)",
-        reference="Mattei & Frellsen (2018), arXiv:1802.04826; THEORY.md section 2",
+        reference="Mattei & Frellsen (2018), arXiv:1802.04826; theory section 2",
         provenance=provenance(
             seed=None,  # no random numbers: every value is an exact quadrature of a fixed decoder
             parameters={

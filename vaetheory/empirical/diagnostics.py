@@ -14,7 +14,7 @@ Metrics, for an encoder :math:`q(z\mid x)=\mathcal N(m(x),\operatorname{diag}s^2
   surgery"); equal to :math:`\overline{\mathrm{KL}}(q(z\mid x)\|p(z))-\mathrm{KL}(q(z)\|p(z))`,
   at most :math:`\log n`.
 
-On the linear VAE at its optimum (THEORY.md section 3) with eigenvalues :math:`l_j` of the data
+On the linear VAE at its optimum (theory section 3) with eigenvalues :math:`l_j` of the data
 covariance and noise variance :math:`\sigma^2`: direction :math:`j` has :math:`A_j=1-\sigma^2/l_j`
 and :math:`\mathrm{KL}_j=\tfrac12\log(l_j/\sigma^2)` if :math:`l_j>\sigma^2`, and 0 for both if
 collapsed; the aggregate posterior is :math:`\mathcal N(0,I)` for Gaussian data, so
@@ -134,7 +134,7 @@ class VarianceMonitor:
     ----------
     floor_variance:
         the floor :math:`\xi` (a VARIANCE) your model is supposed to respect; with it the monitor
-        checks per-point log-likelihoods against :math:`-\tfrac d2\log(2\pi\xi)` (THEORY.md section 2).
+        checks per-point log-likelihoods against :math:`-\tfrac d2\log(2\pi\xi)` (theory section 2).
     collapse_variance:
         warn when any decoder VARIANCE is below this (default :math:`10^{-5}`).
     warn:
@@ -198,7 +198,7 @@ class VarianceMonitor:
                     message=(
                         f"step {step}: decoder variance {v:.3g} < {self.collapse_variance:.3g} at training "
                         f"point {int(index[i])}: the variance is collapsing (unbounded likelihood, "
-                        "THEORY.md section 2); "
+                        "theory section 2); "
                         "consider a variance floor"
                     ),
                 )

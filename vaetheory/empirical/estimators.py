@@ -1,6 +1,6 @@
 r"""Likelihood estimators: the ELBO, the importance-weighted bound L_k, and exact log p(x) by quadrature.
 
-THEORY.md section 4. With :math:`w_i = p(x,z_i)/q(z_i\mid x)`, :math:`z_i\sim q(z\mid x)`,
+theory section 4. With :math:`w_i = p(x,z_i)/q(z_i\mid x)`, :math:`z_i\sim q(z\mid x)`,
 
 .. math:: L_k(x)=\mathbb E\Big[\log\frac1k\sum_{i=1}^k w_i\Big],\qquad
           \mathrm{ELBO}=L_1\le L_k\le L_{k+1}\le\log p(x)

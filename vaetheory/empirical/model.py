@@ -1,6 +1,6 @@
 r"""A Gaussian (or Bernoulli) VAE whose decoder variance follows a named policy.
 
-Architecture (Kingma & Welling 2014, arXiv:1312.6114, appendix C.2; THEORY.md section 4): MLPs
+Architecture (Kingma & Welling 2014, arXiv:1312.6114, appendix C.2; theory section 4): MLPs
 with ``activation`` hidden layers. The decoder has a shared trunk :math:`h(z)` and two heads,
 :math:`\mu(z)=W_4h+b_4` and the raw variance output :math:`\ell(z)=W_5h+b_5`. The encoder is
 :math:`q(z\mid x)=\mathcal N(m(x),\operatorname{diag}s^2(x))`, prior :math:`p(z)=\mathcal N(0,I)`.
@@ -25,7 +25,7 @@ bounded by 1, so :math:`\log p(x)\le0` (Mattei & Frellsen 2018).
 ``hidden=()`` gives linear maps: :math:`\mu(z)=Wz+b`, and a decoder variance (and an encoder
 variance) that does not depend on its input, so the model is the linear Gaussian model with
 marginal :math:`\mathcal N(b, WW^\top+\operatorname{diag}\sigma^2)` (pPCA / factor analysis; with
-the encoder, the linear VAE of Lucas et al. 2019, THEORY.md section 3).
+the encoder, the linear VAE of Lucas et al. 2019, theory section 3).
 
 Densities come from ``torch.distributions`` (``Independent(Normal | Bernoulli, 1)``); no clamp is
 hidden inside a loss: every floor is the policy's, visible in :meth:`GaussianVAE.decoder_params`.

@@ -2,7 +2,7 @@ r"""Decoder-variance policies and variance floors, each named and each with the 
 
 A Gaussian decoder :math:`p(x\mid z)=\mathcal N(\mu(z),\operatorname{diag}\sigma^2(z))` whose
 variance is learned without a floor has an unbounded likelihood (Mattei & Frellsen 2018,
-arXiv:1802.04826; THEORY.md section 2). A floor :math:`\sigma^2_j(z)\ge\xi` (a floor on the
+arXiv:1802.04826; theory section 2). A floor :math:`\sigma^2_j(z)\ge\xi` (a floor on the
 VARIANCE) bounds every density value, :math:`\mathcal N(x;\mu,\sigma^2)\le(2\pi\xi)^{-d/2}`, hence
 
 .. math:: \log p(x) \le -\frac d2 \log(2\pi\xi) \quad\text{per point}
@@ -160,7 +160,7 @@ class FloorReport(Result):
     r"""What a floor setting implies: the variance floor, what it bounds, and the likelihood bound.
 
     ``bound_per_point`` :math:`=-\tfrac d2\log(2\pi\xi)` nats, ``bound_per_dimension``
-    :math:`=-\tfrac12\log(2\pi\xi)` (THEORY.md section 2; Mattei & Frellsen 2018).
+    :math:`=-\tfrac12\log(2\pi\xi)` (theory section 2; Mattei & Frellsen 2018).
     """
 
     method: str

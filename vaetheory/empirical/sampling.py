@@ -1,4 +1,4 @@
-r"""Sampling from a trained VAE, each mode named explicitly (THEORY.md section 4; thesis algorithms 6-7).
+r"""Sampling from a trained VAE, each mode named explicitly (theory section 4; thesis algorithms 6-7).
 
 With :math:`z\sim\mathcal N(0,I)` and the decoder :math:`\mathcal N(\mu(z),\operatorname{diag}\sigma^2(z))`:
 

@@ -10,7 +10,7 @@ reparameterisation noise from each run's generator, the same Adam update), up to
 batched against an unbatched matrix product; ``tests/test_sweep.py`` checks this to a stated
 tolerance.
 
-The objective of run k is its mean one-sample (beta-)ELBO over a minibatch (THEORY.md section 4;
+The objective of run k is its mean one-sample (beta-)ELBO over a minibatch (theory section 4;
 Kingma & Welling 2014, arXiv:1312.6114),
 
 .. math:: \frac1B\sum_{i\in\text{batch}} \Big[\log p_k(x_i\mid z_i)

@@ -21,7 +21,7 @@ and three ways to generate (section 5.3.3, figure 5.15): ancestral x ~ N(\mu(z),
 and evaluates each (resumable: one result file per configuration), and
 :mod:`vaetheory.empirical.thesis_claims` states what the run shows for each claim of the chapter.
 
-Linear theory beside the measurement (THEORY.md section 3; Lucas et al. 2019, arXiv:1911.02469):
+Linear theory beside the measurement (theory section 3; Lucas et al. 2019, arXiv:1911.02469):
 with a fixed decoder variance \sigma^2 and weight \beta, the linear VAE's objective satisfies
 ELBO_\beta(\sigma^2) = \beta ELBO(\beta \sigma^2) + const, so latent direction j collapses iff
 l_j <= \beta \sigma^2, with l_1 >= l_2 >= ... the eigenvalues of the training data covariance. The
@@ -90,7 +90,7 @@ class ThesisConfiguration:
 
     @property
     def effective_variance(self) -> float | None:
-        r"""\beta \sigma^2, the decoder variance of the equivalent \beta = 1 model (THEORY.md section 3)."""
+        r"""\beta \sigma^2, the decoder variance of the equivalent \beta = 1 model (theory section 3)."""
         return None if self.sigma_std is None else self.beta * self.sigma_std**2
 
 
@@ -216,7 +216,7 @@ def load_thesis_data(
 def data_moments(x: np.ndarray):
     r"""Mean and eigenvalues l_1 >= l_2 >= ... of S = (1/n) \sum (x - \bar x)(x - \bar x)^T.
 
-    :func:`vaetheory.linear.moments.sample_moments` of the training points (THEORY.md section 3).
+    :func:`vaetheory.linear.moments.sample_moments` of the training points (theory section 3).
     """
     from vaetheory.linear.moments import sample_moments
 
@@ -231,7 +231,7 @@ class LinearPrediction(Result):
     decoder variance, pPCA's \sigma^2_{ML} = (1/(d - q)) \sum_{j > q} l_j when it is learned (shared);
     ``recon_mse`` and ``elbo``: the optimum's held-out reconstruction MSE of the encoder mean,
     mean over points and pixels of (x - \mu - W^* V^* (x - \mu))^2, and its held-out ELBO (\beta = 1,
-    nats per point). THEORY.md section 3; Lucas et al. (2019), arXiv:1911.02469.
+    nats per point). theory section 3; Lucas et al. (2019), arXiv:1911.02469.
     """
 
     active_units: int
@@ -270,7 +270,7 @@ def linear_prediction(moments, config: ThesisConfiguration, x_test: np.ndarray) 
 def predicted_active_curve(spectrum: np.ndarray, q: int, thresholds: np.ndarray) -> np.ndarray:
     r"""min(q, #{j : l_j > t}) for each threshold t = \beta \sigma^2: the linear VAE's active units.
 
-    THEORY.md section 3 (a fixed decoder variance \sigma^2 and KL weight \beta; Lucas et al. 2019).
+    theory section 3 (a fixed decoder variance \sigma^2 and KL weight \beta; Lucas et al. 2019).
     """
     spectrum = np.asarray(spectrum, dtype=np.float64)
     thresholds = np.asarray(thresholds, dtype=np.float64)

@@ -223,7 +223,7 @@ def check_claims(reproduction) -> tuple[ClaimCheck, ...]:
         _claim(
             "Small fixed sigma and small beta act alike (for a linear VAE exactly: ELBO_beta(sigma^2) = "
             "beta ELBO(beta sigma^2) + const).",
-            "section 5.3.4, figure 5.14 vs 5.9; THEORY.md section 3",
+            "section 5.3.4, figure 5.14 vs 5.9; theory section 3",
             f"{SIGMA_SMALL} and {BETA_SMALL} both reconstruct better than {SIGMA1}, and their active units "
             "differ by at most max(1, 0.2 q)",
             reproduction,
@@ -268,7 +268,7 @@ def check_claims(reproduction) -> tuple[ClaimCheck, ...]:
         claims.append(
             ClaimCheck(
                 "The linear VAE predicts posterior collapse: direction j is active iff l_j > beta sigma^2.",
-                "THEORY.md section 3 (Lucas et al. 2019); chapter section 5.6",
+                "theory section 3 (Lucas et al. 2019); chapter section 5.6",
                 "measured active units equal min(q, #{j : l_j > beta sigma^2}) for the fixed-sigma "
                 f"configurations (agreement in {len(agree)} of {len(fixed)})",
                 shown,

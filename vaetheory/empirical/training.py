@@ -13,7 +13,7 @@ encoder means of the batch), ``bound`` (the floor's
 :math:`-\tfrac d2\log(2\pi\xi)` per point, the fixed variance's, 0 for Bernoulli, null otherwise),
 and ``loss``.
 
-With ``learned`` the likelihood is unbounded (THEORY.md section 2; Mattei & Frellsen 2018): on
+With ``learned`` the likelihood is unbounded (theory section 2; Mattei & Frellsen 2018): on
 digits, whose border pixels are constant, the per-pixel variance of those pixels can shrink
 without limit. A step whose loss or gradient is not finite stops the run with the step, the
 quantity and the likely cause (``TrainResult.stopped_reason``); the log and the last good
@@ -178,11 +178,11 @@ def _diagnose(model: GaussianVAE, x: torch.Tensor, index: torch.Tensor) -> str:
             return (
                 f"the decoder variance collapsed (smallest variance {v:.3g}, log variance {math.log(v):.1f}, "
                 f"at training point {int(index[j])}): the unbounded likelihood of a learned variance "
-                "(THEORY.md section 2) driven past what float32 represents"
+                "(theory section 2) driven past what float32 represents"
             )
         return (
             f"the decoder variance reached {v!r} at training point {int(index[j])} (underflow to zero): "
-            "the unbounded likelihood of a learned variance (THEORY.md section 2)"
+            "the unbounded likelihood of a learned variance (theory section 2)"
         )
 
 

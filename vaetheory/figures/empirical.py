@@ -3,7 +3,7 @@
 Computed with :mod:`vaetheory.empirical`, drawn with :mod:`vaetheory.plots.empirical`, saved with
 :func:`vaetheory.plots.style.save_figure` (PDF + PNG + JSON sidecar with provenance and data).
 
-* ``empirical_blowup``: exact log p along the construction of THEORY.md section 2, unfloored and
+* ``empirical_blowup``: exact log p along the construction of theory section 2, unfloored and
   floored, with each floor's bound dashed (no training; seconds).
 * ``empirical_training``: learned, three floors and Bernoulli trained on scikit-learn's digits
   (scaled to [0, 1]; binarised for Bernoulli): the largest per-point one-sample ELBO and

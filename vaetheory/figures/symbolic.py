@@ -1,4 +1,4 @@
-"""Figures of the symbolic module (THEORY.md sections 1-2): the thread's lambda-vs-sigma* question
+"""Figures of the symbolic module (theory sections 1-2): the thread's lambda-vs-sigma* question
 and the 1-D unboundedness plot. Computed with :mod:`vaetheory.symbolic` (each value a float64
 evaluation of a sympy-derived :class:`~vaetheory.symbolic.formula.Formula`), drawn with
 :mod:`vaetheory.plots.symbolic`, saved with :func:`vaetheory.plots.style.save_figure`.
@@ -23,7 +23,7 @@ NPOINT_DATA = (-1.0, 1.0)
 
 
 def sigma_star_figure(out_stem: Path, *, quick: bool, seed: int) -> list[Path]:
-    """s*(lambda), correct and claimed; ELBO(s) curves with their maxima (THEORY.md section 1)."""
+    """s*(lambda), correct and claimed; ELBO(s) curves with their maxima (theory section 1)."""
     from vaetheory.plots.style import save_figure
     from vaetheory.plots.symbolic import draw_sigma_star
     from vaetheory.symbolic import analyse_sigma_star
@@ -53,7 +53,7 @@ def sigma_star_figure(out_stem: Path, *, quick: bool, seed: int) -> list[Path]:
     limit = float(thr.elbo_at_sigma_star_limit.expression)
     fig = draw_sigma_star(lambdas, s_true, s_claimed, curves, limit)
     data = {
-        "setting": "w = 1, b = 0, x = 0, m = 0, v = 1/(2 lambda); THEORY.md section 1",
+        "setting": "w = 1, b = 0, x = 0, m = 0, v = 1/(2 lambda); theory section 1",
         "sigma_star": str(thr.sigma_star.expression),
         "sigma_star_claimed": str(thr.sigma_star_claimed.expression),
         "elbo": str(thr.elbo.expression),
@@ -89,7 +89,7 @@ def unboundedness_figure(out_stem: Path, *, quick: bool, seed: int) -> list[Path
     }
     fig = draw_unboundedness(variances, path, floors, npoint)
     data = {
-        "path": "w = 0, b = x, m = 0, s = 1 (q = prior); ELBO = -(1/2) log(2 pi v); THEORY.md section 1",
+        "path": "w = 0, b = x, m = 0, s = 1 (q = prior); ELBO = -(1/2) log(2 pi v); theory section 1",
         "rate_per_unit_log_v": float(sup.blowup_rate.expression),
         "variances": variances,
         "path_elbo": path,

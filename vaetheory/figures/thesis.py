@@ -5,7 +5,7 @@
 * ``latent_grid_z2``: the decoder mean \\mu(z) over a grid of z for q = 2 (figures 5.3, 5.16-5.18);
 * ``samples_z<q>``: ancestral, \\mu(z) and \\mu(z) + \\alpha \\sigma(z) samples (figures 5.7, 5.12, 5.15);
 * ``collapse``: measured active units against \\beta \\sigma^2 beside the linear VAE's prediction
-  min(q, #{j : l_j > \\beta \\sigma^2}) (THEORY.md section 3).
+  min(q, #{j : l_j > \\beta \\sigma^2}) (theory section 3).
 
 :func:`draw_reproduction_figures` draws a finished run; :func:`make_figures` runs (or reuses) a
 reproduction into ``out_dir`` and draws it there.

@@ -1,6 +1,6 @@
 """pPCA and the linear VAE in closed form (numpy/scipy, float64). Imports neither torch nor matplotlib.
 
-THEORY.md section 3. Modules, one job each:
+theory section 3. Modules, one job each:
 
 * :mod:`~vaetheory.linear.moments` -- sample mean and scatter eigendecomposition (computed once);
 * :mod:`~vaetheory.linear.ppca` -- pPCA maximum likelihood and the exact log-likelihood

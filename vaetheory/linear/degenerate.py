@@ -1,7 +1,7 @@
 r"""Degenerate data: :math:`\mathrm{rank}(S)\le q` makes the pPCA likelihood (and the linear-VAE
 ELBO) unbounded, and the rate at which it grows.
 
-THEORY.md sections 2 and 3. Along the path :math:`\sigma^2 = t \to 0`,
+theory sections 2 and 3. Along the path :math:`\sigma^2 = t \to 0`,
 :math:`W(t) = U_q(L_q - tI)_+^{1/2}`, :math:`\mu = \bar x` (the optimum at each fixed :math:`t`), the
 per-point log-likelihood is the profile :math:`g(t)`
 (:func:`~vaetheory.linear.ppca.profile_log_likelihood`). If the data span an

@@ -1,6 +1,6 @@
 r"""The linear VAE (Lucas, Tucker, Grosse & Norouzi 2019): closed-form ELBO and its global optimum.
 
-THEORY.md section 3. Decoder :math:`p(x|z)=\mathcal N(Wz+\mu,\sigma^2 I)`, encoder
+theory section 3. Decoder :math:`p(x|z)=\mathcal N(Wz+\mu,\sigma^2 I)`, encoder
 :math:`q(z|x)=\mathcal N(V(x-\mu), D)` with :math:`D` diagonal (encoder VARIANCES), prior
 :math:`\mathcal N(0,I_q)`. With :math:`y=x-\mu`, :math:`m = Vy`, the (beta-weighted) ELBO is
 
@@ -53,7 +53,7 @@ def linear_vae_elbo_samples(data, W, V, D, noise_variance, mean, *, beta: float 
     VARIANCES > 0; noise_variance : decoder VARIANCE :math:`\sigma^2 > 0`; mean : (d,) :math:`\mu`;
     beta : KL weight > 0 (1 gives the ELBO).
 
-    THEORY.md section 3; Lucas et al. (2019), arXiv:1911.02469.
+    theory section 3; Lucas et al. (2019), arXiv:1911.02469.
     """
     X = check_data(data)
     d = X.shape[1]
@@ -86,7 +86,7 @@ def optimal_diagonal_encoder(W, noise_variance) -> tuple[np.ndarray, np.ndarray]
     :math:`\|w_j\|^2 D_j/(2\sigma^2) + \frac12(D_j - \log D_j)` give
     :math:`D_j = \sigma^2/(\sigma^2 + \|w_j\|^2)`. When :math:`W^\top W` is diagonal, :math:`D` is
     the exact posterior covariance :math:`\sigma^2 M^{-1}` and the ELBO equals the pPCA
-    log-likelihood; otherwise the gap is :math:`\mathrm{KL}(q\|p(z|x)) > 0`. THEORY.md section 3.
+    log-likelihood; otherwise the gap is :math:`\mathrm{KL}(q\|p(z|x)) > 0`. theory section 3.
     """
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2 or not np.all(np.isfinite(W)):
@@ -153,7 +153,7 @@ def optimum_at(moments: SampleMoments, q: int, noise_variance: float, beta: floa
     r"""The closed-form optimum of :math:`\mathrm{ELBO}_\beta` at a fixed decoder VARIANCE (trusts inputs).
 
     :math:`\mathrm{ELBO}_\beta(W,V,D;\sigma^2) = \beta\,\mathrm{ELBO}(W,V,D;\beta\sigma^2)
-    + \frac{\beta d}{2}\log(2\pi\beta\sigma^2) - \frac d2\log(2\pi\sigma^2)` (THEORY.md section 3),
+    + \frac{\beta d}{2}\log(2\pi\beta\sigma^2) - \frac d2\log(2\pi\sigma^2)` (theory section 3),
     so the optimum is the linear-VAE optimum at :math:`t = \beta\sigma^2`.
     """
     d = moments.dim
@@ -191,7 +191,7 @@ def linear_vae_optimum(data_or_moments, q) -> LinearVAEOptimum:
 
     :math:`\sigma^2 = \sigma^2_{ML}`, :math:`W^* = W_{ML}` with :math:`R=I`, :math:`V^*=M^{-1}W^{*\top}`,
     :math:`D^* = \sigma^2 M^{-1}`; there ELBO = the maximum pPCA log-likelihood (Lucas et al. 2019;
-    THEORY.md section 3). Raises ``ValueError`` for degenerate data (:math:`\mathrm{rank}(S)\le q`),
+    theory section 3). Raises ``ValueError`` for degenerate data (:math:`\mathrm{rank}(S)\le q`),
     where no optimum exists (see :mod:`vaetheory.linear.degenerate`).
     """
     moments = as_moments(data_or_moments)
@@ -210,7 +210,7 @@ def rotated_elbo(data, optimum: LinearVAEOptimum, rotation) -> float:
     The pPCA likelihood depends on :math:`W` only through :math:`WW^\top`, so it is unchanged; the
     ELBO with the best diagonal encoder (:func:`optimal_diagonal_encoder`) is lower unless
     :math:`R^\top\mathrm{diag}(l_j-\sigma^2)R` stays diagonal (a signed permutation when the
-    :math:`l_j` are distinct). THEORY.md section 3; Lucas et al. (2019).
+    :math:`l_j` are distinct). theory section 3; Lucas et al. (2019).
     """
     q = optimum.q
     R = np.asarray(rotation, dtype=np.float64)

@@ -1,6 +1,6 @@
 r"""Sample moments of a data matrix: the mean and the eigendecomposition of the scatter matrix.
 
-THEORY.md section 3: :math:`S = \frac1n\sum_i (x_i-\bar x)(x_i-\bar x)^\top` (maximum-likelihood
+theory section 3: :math:`S = \frac1n\sum_i (x_i-\bar x)(x_i-\bar x)^\top` (maximum-likelihood
 convention, 1/n) with eigenvalues :math:`l_1\ge\dots\ge l_d` and eigenvectors :math:`U`. Every
 closed form of the linear module (pPCA optimum, stationary points, linear-VAE optimum, variants,
 degenerate paths) is a function of these, so they are computed once, here: the scatter in row

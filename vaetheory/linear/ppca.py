@@ -1,6 +1,6 @@
 r"""Probabilistic PCA (Tipping & Bishop 1999): maximum likelihood and the exact log-likelihood.
 
-THEORY.md section 3. Model :math:`x = Wz + \mu + \epsilon`, :math:`z\sim\mathcal N(0, I_q)`,
+theory section 3. Model :math:`x = Wz + \mu + \epsilon`, :math:`z\sim\mathcal N(0, I_q)`,
 :math:`\epsilon\sim\mathcal N(0,\sigma^2 I_d)`, so :math:`x\sim\mathcal N(\mu, C)` with
 :math:`C = WW^\top + \sigma^2 I`. Here ``noise_variance`` is the VARIANCE :math:`\sigma^2`.
 
@@ -50,7 +50,7 @@ def ppca_log_likelihood_samples(data, W, noise_variance, mean) -> np.ndarray:
     mean : (d,) :math:`\mu`.
 
     Determinant lemma and Woodbury identity with the capacitance :math:`M = W^\top W+\sigma^2 I_q`
-    (module docstring); THEORY.md section 3; Tipping & Bishop (1999), eq. (4) and appendix.
+    (module docstring); theory section 3; Tipping & Bishop (1999), eq. (4) and appendix.
     """
     X = check_data(data)
     d = X.shape[1]
@@ -83,7 +83,7 @@ def eigenbasis_log_likelihood(eigenvalues, model_variances, noise_variance: floa
     .. math:: -\tfrac12\Big[d\log 2\pi + \sum_{j\le q}\big(\log c_j + l_j/c_j\big)
               + \sum_{j>q}\big(\log\sigma^2 + l_j/\sigma^2\big)\Big]
 
-    (:math:`-\tfrac12[d\log 2\pi + \log|C| + \operatorname{tr}(C^{-1}S)]`, THEORY.md section 3).
+    (:math:`-\tfrac12[d\log 2\pi + \log|C| + \operatorname{tr}(C^{-1}S)]`, theory section 3).
     ``model_variances`` are :math:`c_1..c_q`; trusts its inputs.
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
@@ -104,14 +104,14 @@ def profile_log_likelihood(eigenvalues, q: int, noise_variance: float) -> float:
 
     attained at :math:`W = U_q\,\mathrm{diag}((l_j-t)_+)^{1/2}`, :math:`\mu=\bar x` (Tipping &
     Bishop 1999, section 3.2, with :math:`\sigma^2` held fixed). At :math:`t=\sigma^2_{ML}` this is
-    :math:`\max\log L/n`. THEORY.md section 3. Trusts its inputs (eigenvalues descending, ``t > 0``).
+    :math:`\max\log L/n`. theory section 3. Trusts its inputs (eigenvalues descending, ``t > 0``).
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     return eigenbasis_log_likelihood(lam, np.maximum(lam[:q], noise_variance), noise_variance)
 
 
 def max_log_likelihood(eigenvalues, q: int) -> float:
-    r"""The maximum per-point pPCA log-likelihood from the eigenvalues (THEORY.md section 3):
+    r"""The maximum per-point pPCA log-likelihood from the eigenvalues (theory section 3):
     :math:`-\tfrac12[d\log 2\pi + \sum_{j\le q}\log l_j + (d-q)\log\sigma^2_{ML} + d]`;
     ``inf`` when :math:`\sigma^2_{ML}=0` (degenerate data)."""
     lam = np.asarray(eigenvalues, dtype=np.float64)
@@ -186,7 +186,7 @@ def ppca_mle(data_or_moments, q) -> PPCAFit:
     .. math:: W_{ML} = U_q (L_q - \sigma^2_{ML} I)^{1/2},\quad
               \sigma^2_{ML} = \frac{1}{d-q}\sum_{j>q} l_j,\quad \mu_{ML} = \bar x.
 
-    THEORY.md section 3; Tipping & Bishop (1999), eqs. (7)-(8). Pass :class:`SampleMoments` (from
+    theory section 3; Tipping & Bishop (1999), eqs. (7)-(8). Pass :class:`SampleMoments` (from
     :func:`~vaetheory.linear.moments.sample_moments`) to fit several ``q`` from one
     eigendecomposition. If :math:`\mathrm{rank}(S)\le q` the fit is marked ``degenerate`` with
     :math:`\sigma^2_{ML}=0`, :math:`W = U_q L_q^{1/2}` and an infinite log-likelihood.

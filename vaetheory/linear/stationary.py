@@ -1,6 +1,6 @@
 r"""All stationary points of the pPCA likelihood (Tipping & Bishop 1999, section 3.2).
 
-THEORY.md section 3. Every stationary point of :math:`\log L(W,\sigma^2)` (with :math:`\mu=\bar x`)
+theory section 3. Every stationary point of :math:`\log L(W,\sigma^2)` (with :math:`\mu=\bar x`)
 has the form :math:`W = U_K(L_K - \sigma^2 I)^{1/2}R` padded with zero columns, where :math:`K` is
 any set of :math:`k\le q` eigenvector indices ("retained"), and the noise variance is the mean of
 the :math:`d-k` discarded eigenvalues,

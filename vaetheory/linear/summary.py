@@ -2,7 +2,7 @@ r"""One summary per latent size: what ``vaetheory linear`` prints (pPCA optimum,
 
 Each :class:`LatentSizeSummary` is computed from the data's :class:`SampleMoments` with the closed
 forms of :mod:`~vaetheory.linear.ppca`, :mod:`~vaetheory.linear.linear_vae` and
-:mod:`~vaetheory.linear.variants` (THEORY.md section 3). ``loglik_per_point`` is the mean pPCA
+:mod:`~vaetheory.linear.variants` (theory section 3). ``loglik_per_point`` is the mean pPCA
 log-likelihood with the maximum-likelihood (1/n) covariance; ``elbo_per_point`` is the linear-VAE
 ELBO at its closed-form optimum (equal to it). A beta / fixed-variance variant reports the
 collapse threshold :math:`\beta\sigma^2` and which of the ``q`` directions stay active.

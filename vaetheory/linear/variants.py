@@ -1,7 +1,7 @@
 r"""Variants of the linear VAE: fixed decoder variance, beta-VAE, a floor on the variance, and the
 split of the total variance between latent and noise.
 
-THEORY.md section 3 (posterior collapse, beta-VAE, variance split) and section 2 (the floor).
+theory section 3 (posterior collapse, beta-VAE, variance split) and section 2 (the floor).
 
 * Fixed :math:`\sigma^2`: the optimum is :math:`W^* = U_q(L_q-\sigma^2 I)_+^{1/2}`; direction
   :math:`j\le q` is active iff :math:`l_j > \sigma^2` (Lucas et al. 2019).
@@ -34,7 +34,7 @@ def fixed_variance_optimum(data_or_moments, q, noise_variance) -> LinearVAEOptim
     r"""The linear-VAE optimum with the decoder VARIANCE held at :math:`\sigma^2`.
 
     :math:`W^* = U_q(L_q-\sigma^2 I)_+^{1/2}`; active directions :math:`l_j > \sigma^2`, the others
-    have a zero column and :math:`q(z_j|x)` equal to the prior. THEORY.md section 3; Lucas et al.
+    have a zero column and :math:`q(z_j|x)` equal to the prior. theory section 3; Lucas et al.
     (2019), arXiv:1911.02469.
     """
     moments = as_moments(data_or_moments)
@@ -49,7 +49,7 @@ def beta_vae_optimum(data_or_moments, q, beta, noise_variance) -> LinearVAEOptim
     :math:`\mathrm{ELBO}_\beta(W,V,D;\sigma^2) = \beta\,\mathrm{ELBO}(W,V,D;\beta\sigma^2) +
     \frac{\beta d}2\log(2\pi\beta\sigma^2) - \frac d2\log(2\pi\sigma^2)`, so the optimum is the
     linear-VAE optimum at :math:`t=\beta\sigma^2`: direction :math:`j` collapses iff
-    :math:`l_j\le\beta\sigma^2`. THEORY.md section 3.
+    :math:`l_j\le\beta\sigma^2`. theory section 3.
     """
     moments = as_moments(data_or_moments)
     q = check_latent_size(q, moments.dim)
@@ -79,7 +79,7 @@ def floored_optimum(data_or_moments, q, floor_variance) -> FlooredOptimum:
     :math:`-\frac{1}{2\sigma^4}\sum_{j\in A}(\sigma^2 - l_j)`, :math:`A=\{j>q\}\cup\{j\le q: l_j<\sigma^2\}`,
     which changes sign once, at :math:`\sigma^2_{ML}` (derived), so the constrained optimum is
     :math:`\max(\xi,\sigma^2_{ML})`. For degenerate data (:math:`\sigma^2_{ML}=0`) the floor
-    always binds and makes the optimum finite. THEORY.md sections 2 and 3.
+    always binds and makes the optimum finite. theory sections 2 and 3.
     """
     moments = as_moments(data_or_moments)
     q = check_latent_size(q, moments.dim)
@@ -118,7 +118,7 @@ class VarianceSplit(Result):
 
 
 def variance_split(data_or_moments, q, noise_variance=None) -> VarianceSplit:
-    r"""The latent/noise split of the total variance (seed 004 section 5.5; THEORY.md section 3).
+    r"""The latent/noise split of the total variance (seed 004 section 5.5; theory section 3).
 
     With ``noise_variance=None`` the split at the pPCA optimum: latent
     :math:`\sum_{j\le q}(l_j-\sigma^2_{ML})` and noise :math:`d\,\sigma^2_{ML}`, summing to

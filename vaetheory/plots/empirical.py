@@ -46,7 +46,7 @@ def draw_blowup(
     dim: int,
     title: str | None = None,
 ):
-    """Exact log p of the exploding point against k (the construction of THEORY.md section 2).
+    """Exact log p of the exploding point against k (the construction of theory section 2).
 
     ``runs``: dicts with ``floor`` (None for unfloored), ``bound`` and ``loglik`` (one per k) and
     optionally ``others_max_loglik``; ``asymptote``: the theory line for the unfloored run.

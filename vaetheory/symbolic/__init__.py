@@ -1,6 +1,6 @@
 """Symbolic (sympy) analysis of the 1-D Gaussian VAE. Imports neither torch nor matplotlib.
 
-Model (THEORY.md section 1): z ~ N(0,1), p(x|z) = N(w z + b, v), q(z) = N(m, s^2); ``v`` a
+Model (theory section 1): z ~ N(0,1), p(x|z) = N(w z + b, v), q(z) = N(m, s^2); ``v`` a
 variance, ``s`` a standard deviation. Everything is derived by sympy from the densities:
 
 * :func:`derive_one_point` -- ELBO, exact log marginal, posterior, gap = KL(q || p(z|x)), optimal

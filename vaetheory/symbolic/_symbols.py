@@ -1,6 +1,6 @@
 """The symbols of the 1-D Gaussian VAE, with the assumptions that make simplification correct.
 
-Model (THEORY.md section 1): :math:`z\\sim\\mathcal N(0,1)`, :math:`p(x|z)=\\mathcal N(wz+b, v)`,
+Model (theory section 1): :math:`z\\sim\\mathcal N(0,1)`, :math:`p(x|z)=\\mathcal N(wz+b, v)`,
 :math:`q(z)=\\mathcal N(m, s^2)`. ``v`` is the decoder VARIANCE, ``s`` the encoder STANDARD
 DEVIATION, ``xi`` a floor on the decoder variance, ``lam`` the precision parameter
 :math:`\\lambda = 1/(2v)` of the Cross Validated thread (named ``lam`` because ``lambda`` is a

@@ -7,7 +7,7 @@ under the question, in 001-002). Each claim gets a verdict (``correct``, ``wrong
 and the names of the checks (:class:`vaetheory.symbolic.formula.Check`) the proof rests on;
 ``holds`` is whether every one of those checks holds (computed, never typed in).
 
-THEORY.md section 1 (the 1-D model, the lambda-vs-sigma* question, unboundedness) and section 2
+theory section 1 (the 1-D model, the lambda-vs-sigma* question, unboundedness) and section 2
 (the floor; Mattei & Frellsen 2018, arXiv:1802.04826).
 """
 

@@ -10,7 +10,7 @@ checks sympy proved along the way, and the verdicts of :mod:`claims`. It renders
   symbols ``x, m, s, w, b, v, xi, lam`` (and ``n, S_n, x_mean, c`` for the n-point results)
   (``vaetheory derive --json``).
 
-THEORY.md sections 1 and 2.
+theory sections 1 and 2.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def to_json_dict(derivation: Derivation, provenance: dict[str, Any] | None = Non
     one, thr, sup = derivation.one_point, derivation.sigma_star, derivation.supremum
     out: dict[str, Any] = {
         "model": "z ~ N(0,1), p(x|z) = N(w z + b, v), q(z) = N(m, s^2); v a variance, s a standard deviation",
-        "theory": "THEORY.md sections 1 and 2",
+        "theory": "theory sections 1 and 2",
         "symbols": dict(SYMBOL_MEANINGS, c="marginal variance w^2 + v (> 0)"),
     }
     for f in derivation.formulas():
@@ -150,7 +150,7 @@ def _wrap(text: str, indent: str) -> str:
 def to_text(derivation: Derivation) -> str:
     """The derivation step by step, as plain text for a terminal."""
     lines = [
-        "The 1-D Gaussian VAE, derived by sympy from the densities (THEORY.md sections 1-2)",
+        "The 1-D Gaussian VAE, derived by sympy from the densities (theory sections 1-2)",
         "Model: z ~ N(0,1), p(x|z) = N(w z + b, v), q(z) = N(m, s^2); "
         "v is a variance, s a standard deviation.",
         "",
@@ -225,7 +225,7 @@ def to_latex_document(derivation: Derivation) -> str:
         r"\maketitle",
         r"Model: $z\sim\mathcal{N}(0,1)$, $p(x\mid z)=\mathcal{N}(x; wz+b, v)$, "
         r"$q(z)=\mathcal{N}(z; m, s^2)$; $v$ is a variance, $s$ a standard deviation, "
-        r"$\lambda=1/(2v)$, $\xi$ a floor on $v$. THEORY.md sections 1 and 2.",
+        r"$\lambda=1/(2v)$, $\xi$ a floor on $v$. theory sections 1 and 2.",
     ]
     for part, heading in SECTIONS:
         out.append(rf"\section*{{{_tex_text(heading)}}}")

@@ -102,7 +102,7 @@ class Formula(Result):
     lhs: str
     expression: Any
     steps: tuple[Step, ...] = ()
-    theory: str = "THEORY.md section 1"
+    theory: str = "theory section 1"
 
     @property
     def variables(self) -> tuple[str, ...]:

@@ -1,6 +1,6 @@
 r"""The 1-D Gaussian VAE for one data point, derived by sympy from the densities.
 
-Model (THEORY.md section 1): :math:`z\sim\mathcal N(0,1)`, :math:`p(x|z)=\mathcal N(x; wz+b, v)`
+Model (theory section 1): :math:`z\sim\mathcal N(0,1)`, :math:`p(x|z)=\mathcal N(x; wz+b, v)`
 (``v`` a variance), :math:`q(z)=\mathcal N(z; m, s^2)` (``s`` a standard deviation).
 
 * ELBO: :math:`\mathcal L = E_q[\log p(x|z)] - \mathrm{KL}(q\|p(z))`, both expectations computed by
@@ -13,7 +13,7 @@ Model (THEORY.md section 1): :math:`z\sim\mathcal N(0,1)`, :math:`p(x|z)=\mathca
   :math:`s^{*2}=v/(w^2+v)`, a maximum (Hessian negative definite), where :math:`\mathcal L=\log p(x)`.
 
 Kingma & Welling (2014), arXiv:1312.6114, for the ELBO; the closed forms are vaetheory's own
-derivation (THEORY.md section 1).
+derivation (theory section 1).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from vaetheory.symbolic.gaussian import (
     normal_logpdf,
 )
 
-THEORY = "THEORY.md section 1"
+THEORY = "theory section 1"
 
 
 @dataclasses.dataclass(frozen=True)

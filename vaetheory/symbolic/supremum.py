@@ -1,6 +1,6 @@
 r"""Is the 1-D Gaussian VAE's objective bounded? The n-point supremum, the blow-up path, the floor.
 
-THEORY.md section 1 (unboundedness) and section 2 (the variance floor; Mattei & Frellsen 2018,
+theory section 1 (unboundedness) and section 2 (the variance floor; Mattei & Frellsen 2018,
 arXiv:1802.04826).
 
 * Blow-up path (one point, or all points equal): :math:`w=0`, :math:`b=x`, :math:`q=p(z)`
@@ -29,8 +29,8 @@ from vaetheory.symbolic._symbols import S_n, b, c, m, n, s, v, w, x, x_mean, xi
 from vaetheory.symbolic.formula import Check, Formula, Step, check_identity, reduce_to_zero
 from vaetheory.symbolic.one_point import derive_one_point
 
-THEORY_UNBOUNDED = "THEORY.md section 1 (unboundedness)"
-THEORY_FLOOR = "THEORY.md section 2 (the variance floor)"
+THEORY_UNBOUNDED = "theory section 1 (unboundedness)"
+THEORY_FLOOR = "theory section 2 (the variance floor)"
 
 #: the explicit path along which the ELBO of one point goes to +infinity: decoder ignores z, q = prior
 BLOWUP_PATH = {w: 0, b: x, m: 0, s: 1}

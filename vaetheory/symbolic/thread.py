@@ -2,7 +2,7 @@ r"""The lambda-vs-sigma* analysis of the Cross Validated thread's second answer 
 
 Setting of the answer: identity decoder (:math:`w=1`, :math:`b=0`), one data point :math:`x=0`,
 encoder mean :math:`m=0`, decoder precision written :math:`\lambda = 1/(2v)`. Substituted into the
-ELBO derived in :mod:`vaetheory.symbolic.one_point` (THEORY.md section 1):
+ELBO derived in :mod:`vaetheory.symbolic.one_point` (theory section 1):
 
 .. math::
     E_q[\log p(0|z)] = -\lambda s^2 + \tfrac12\log(\lambda/\pi), \qquad
@@ -34,7 +34,7 @@ from vaetheory.symbolic.one_point import derive_one_point
 #: lambda' = lambda - 1/2 of the answer, as a positive symbol (the answer's formula needs lambda > 1/2)
 lam_prime = sp.Symbol("lam_prime", positive=True)
 
-THEORY = "THEORY.md section 1 (the lambda-vs-sigma* question)"
+THEORY = "theory section 1 (the lambda-vs-sigma* question)"
 
 #: the answer's setting: identity decoder, x = 0, m = 0, v = 1/(2 lambda)
 ANSWER_SETTING = {w: 1, b: 0, x: 0, m: 0, v: 1 / (2 * lam)}

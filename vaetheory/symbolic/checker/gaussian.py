@@ -9,7 +9,7 @@ into closed forms:
   ``z`` (:math:`\mathbb E[z^k]=\sum_{j\,\mathrm{even}}\binom kj\mu^{k-j}v^{j/2}(j-1)!!`), otherwise by
   sympy integration against the density;
 * :math:`\mathrm{KL}(q\,\|\,p) = \mathbb E_{z\sim q}[\log q(z) - \log p(z)]`, evaluated by the same
-  expectation, so no KL formula is written here (THEORY.md section 1; the closed form is checked
+  expectation, so no KL formula is written here (theory section 1; the closed form is checked
   against :func:`vaetheory.densities.kl_gaussian_standard` in the tests).
 """
 
