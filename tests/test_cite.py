@@ -1,5 +1,5 @@
-"""The bibliography and ``vaetheory cite``: entries as THEORY.md gives them, BibTeX that compiles,
-and a CITATION.cff that is valid CFF 1.2.0 with vaetheory's version."""
+"""The bibliography and ``vaetheory cite``: entries as the packaged theory reference cites them,
+BibTeX that compiles, and a CITATION.cff that is valid CFF 1.2.0 with vaetheory's version."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ from vaetheory import __version__
 from vaetheory.cli import main
 from vaetheory.references import (
     REFERENCES,
+    RESULTS,
     bibtex,
     references_for,
     result_names,
     vaetheory_reference,
 )
+from vaetheory.theory import find_section_citations, section, sections
 
 ROOT = Path(__file__).resolve().parent.parent
-THEORY = ROOT.parent / "shared" / "THEORY.md"
 SEED_SOURCES = {"crossvalidated373858", "thesisch5"}
 #: the result names other modules and users rely on
 REQUIRED_RESULTS = {
@@ -36,6 +37,14 @@ REQUIRED_RESULTS = {
     "dai-wipf-manifold",
     "thread-sigma-star",
 }
+#: venue abbreviations a citation line may use, and the words the entry's venue must then contain
+VENUES = {
+    "NeurIPS": "Neural Information Processing Systems (NeurIPS)",
+    "ICLR": "International Conference on Learning Representations (ICLR)",
+    "ICML": "International Conference on Machine Learning (ICML)",
+    "JMLR": "Journal of Machine Learning Research",
+    "Journal of the Royal Statistical Society: Series B": "Journal of the Royal Statistical Society",
+}
 
 
 def _surnames(ref) -> list[str]:
@@ -47,59 +56,59 @@ def _plain(text: str) -> str:
     return text.replace("{", "").replace("}", "")
 
 
-def _theory_bullets() -> list[str]:
-    if not THEORY.exists():
-        pytest.skip(f"{THEORY} not found (the shared theory notes sit beside the checkout)")
-    bullets, current = [], []
-    for line in THEORY.read_text().splitlines():
-        if line.startswith("- ") or line.startswith("#"):
-            if current:
-                bullets.append(" ".join(current))
-            current = [line]
-        elif current:
-            current.append(line.strip())
-    if current:
-        bullets.append(" ".join(current))
-    return bullets
+def _citation_lines() -> list[tuple[int, str, str]]:
+    """(section, key, citation line) for every line of every section's References list."""
+    return [(s.number, key, line) for s in sections() for key, line in s.references.items()]
 
 
-def _bullet_for(ref) -> str:
-    """The THEORY.md bullet citing ``ref``: by its arXiv id, or by its authors and year."""
-    bullets = _theory_bullets()
-    eprint = ref.field("eprint")
-    if eprint:
-        hits = [b for b in bullets if f"arXiv:{eprint}" in b]
-    else:
-        hits = [b for b in bullets if all(s in b for s in _surnames(ref)) and ref.field("year") in b]
-    assert hits, f"{ref.key} is not cited in THEORY.md"
-    return hits[0]
+def test_every_citation_line_names_a_bibliography_entry_and_every_entry_is_cited():
+    lines = _citation_lines()
+    assert lines, "the reference cites papers"
+    unknown = [(n, key) for n, key, _ in lines if key not in REFERENCES]
+    assert not unknown, f"citation lines with keys the bibliography lacks: {unknown}"
+    assert {key for _, key, _ in lines} == set(REFERENCES)
 
 
-def test_every_theory_arxiv_id_has_exactly_one_entry():
-    text = " ".join(_theory_bullets())
+def test_every_arxiv_id_in_the_reference_has_exactly_one_entry():
+    text = " ".join(s.text for s in sections())
     ids = set(re.findall(r"arXiv:(\d{4}\.\d{4,5})", text))
-    assert ids, "THEORY.md cites arXiv papers"
+    assert ids, "the reference cites arXiv papers"
     for arxiv_id in ids:
         owners = [key for key, ref in REFERENCES.items() if ref.field("eprint") == arxiv_id]
         assert len(owners) == 1, f"arXiv:{arxiv_id} has entries {owners}"
 
 
-@pytest.mark.parametrize("key", sorted(set(REFERENCES) - SEED_SOURCES))
-def test_entry_matches_theory_authors_year_and_title(key):
+@pytest.mark.parametrize(("number", "key", "line"), _citation_lines(), ids=lambda v: str(v)[:30])
+def test_citation_line_matches_the_entry(number, key, line):
+    """Authors, year, title, venue and arXiv id of each citation line agree with the BibTeX entry."""
     ref = REFERENCES[key]
-    bullet = _bullet_for(ref)
+    where = f"section {number}, [{key}]"
+    quoted = re.findall(r'"([^"]+)"', line)
+    assert _plain(ref.field("title")) in quoted, f"{where}: title {ref.field('title')!r} not quoted"
+    if key in SEED_SOURCES:
+        return  # no authors or year recorded for the thread and the thesis chapter
     for surname in _surnames(ref):
-        assert surname in bullet, f"{key}: author {surname} not in THEORY.md's citation"
-    assert ref.field("year") in bullet, f"{key}: year {ref.field('year')} not in THEORY.md's citation"
-    quoted = re.findall(r'"([^"]+)"', bullet)
-    if quoted:  # THEORY.md gives the title: it must be the entry's title
-        assert _plain(ref.field("title")).lower() in {q.lower() for q in quoted}, key
+        assert surname in line, f"{where}: author {surname} missing"
+    assert f"({ref.field('year')})" in line, f"{where}: year {ref.field('year')} missing"
+    eprint = ref.field("eprint")
+    assert re.findall(r"arXiv:(\d{4}\.\d{4,5})", line) == ([eprint] if eprint else []), where
     venue = ref.field("booktitle") or ref.field("journal") or ""
-    for abbreviation in ("NeurIPS", "ICLR", "ICML", "JMLR"):
-        if abbreviation in bullet and abbreviation != "JMLR":
-            assert abbreviation in venue, f"{key}: THEORY.md says {abbreviation}, entry says {venue!r}"
-    if "JMLR" in bullet:
-        assert venue == "Journal of Machine Learning Research" and ref.field("volume") in bullet
+    named = [abbr for abbr in VENUES if abbr in line]
+    if venue:
+        assert named, f"{where}: venue {venue!r} not named"
+    for abbr in named:
+        assert VENUES[abbr] in venue, f"{where}: says {abbr}, entry says {venue!r}"
+    if ref.field("volume"):
+        assert re.search(rf"\b{ref.field('volume')}\b", line), f"{where}: volume {ref.field('volume')}"
+
+
+def test_every_result_cites_its_papers_in_its_sections():
+    """Each paper a result rests on is cited in one of the sections the result names."""
+    for result in RESULTS.values():
+        numbers = {n for n, _ in find_section_citations(result.theory_section)}
+        cited = set().union(*(section(n).references for n in numbers))
+        missing = set(result.keys) - cited
+        assert not missing, f"{result.name} ({result.theory_section}): {sorted(missing)} not cited there"
 
 
 def test_every_result_rests_on_known_references_and_every_reference_is_used():

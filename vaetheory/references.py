@@ -1,15 +1,16 @@
 """The bibliography: the papers behind each result vaetheory computes, as BibTeX.
 
-Every entry is a paper (or source) listed in ``../shared/THEORY.md``, with its authors, title,
-venue, year and arXiv identifier exactly as given there. Where THEORY.md gives only surnames, the
-given names were looked up on the paper's own pages (arXiv/ar5iv, the authors' project page, the
-journal); no DOI or page number is given that was not confirmed that way. vaetheory's own
-derivations are the source of truth; a citation tells a reader where to read more.
+Every entry is a paper (or source) cited by vaetheory's own theory reference
+(:mod:`vaetheory.theory`, printed by ``vaetheory theory``), with its authors, title, venue, year and
+arXiv identifier as the reference's citation lines give them; the test suite checks the two
+against each other. Given names were looked up on the paper's own pages (arXiv/ar5iv, the authors'
+project page, the journal); no DOI or page number is given that was not confirmed that way.
+vaetheory's own derivations are the source of truth; a citation tells a reader where to read more.
 
 :data:`RESULTS` maps each result name (``"floor-bound"``, ``"linear-vae-optimum"``, ...) to the
-keys of the papers it rests on; :func:`references_for` and :func:`bibtex` turn them into BibTeX;
-:func:`vaetheory_reference` is the entry for the toolkit itself (version from
-``vaetheory.__version__``, matching ``CITATION.cff``).
+theory section that states it and the keys of the papers it rests on; :func:`references_for` and
+:func:`bibtex` turn them into BibTeX; :func:`vaetheory_reference` is the entry for the toolkit
+itself (version from ``vaetheory.__version__``, matching ``CITATION.cff``).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def _ref(key: str, entry_type: str, /, **fields: str) -> Reference:
     return Reference(key, entry_type, tuple((name, value) for name, value in fields.items()))
 
 
-#: every paper in ``../shared/THEORY.md`` (plus the two seed sources), keyed by BibTeX key
+#: every paper the theory reference cites (plus the two seed sources: the Cross Validated thread and
+#: the thesis chapter), keyed by BibTeX key
 REFERENCES: dict[str, Reference] = {
     ref.key: ref
     for ref in [
@@ -153,7 +155,7 @@ REFERENCES: dict[str, Reference] = {
             eprint="1312.6114",
             archiveprefix="arXiv",
         ),
-        # The seed sources (theory sections 1 and 3)
+        # The seed sources: the thread (theory sections 1, 2 and 5), the thesis chapter (3, 4 and 6)
         _ref(
             "crossvalidated373858",
             "misc",
@@ -180,7 +182,7 @@ REFERENCES: dict[str, Reference] = {
 
 @dataclasses.dataclass(frozen=True)
 class ResultSources:
-    """What a named result is, where THEORY.md states it, and the papers it rests on."""
+    """What a named result is, the theory section that states it, and the papers it rests on."""
 
     name: str
     description: str
@@ -188,7 +190,7 @@ class ResultSources:
     keys: tuple[str, ...]
 
 
-#: result name -> the section of THEORY.md and the bibliography keys it rests on
+#: result name -> the theory section (``vaetheory theory N``) and the bibliography keys it rests on
 RESULTS: dict[str, ResultSources] = {
     r.name: r
     for r in [
@@ -280,7 +282,7 @@ RESULTS: dict[str, ResultSources] = {
         ResultSources(
             "thesis-ch5",
             "the reproduction of the thesis chapter's experiments (simple VAE, variance policies, sampling)",
-            "theory sections 3 and 4",
+            "theory sections 3, 4 and 6",
             ("thesisch5", "kingma2014auto", "lucas2019dont"),
         ),
     ]
@@ -288,7 +290,7 @@ RESULTS: dict[str, ResultSources] = {
 
 
 def result_names() -> list[str]:
-    """The names :func:`references_for` accepts, in THEORY.md order."""
+    """The names :func:`references_for` accepts, in the order of the theory sections."""
     return list(RESULTS)
 
 

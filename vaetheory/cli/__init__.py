@@ -27,6 +27,7 @@ SUBCOMMANDS: list[str] = [
     "reproduce",
     "figures",
     "cite",
+    "theory",
 ]
 
 

@@ -1,4 +1,4 @@
-"""``vaetheory blowup [--floor XI]... [--json] [--out DIR]``: the likelihood blow-up (THEORY.md s.2)."""
+"""``vaetheory blowup [--floor XI]... [--json] [--out DIR]``: the likelihood blow-up (theory section 2)."""
 
 from __future__ import annotations
 

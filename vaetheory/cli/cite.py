@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Without RESULT: the BibTeX entry for vaetheory. With RESULT (e.g. floor-bound, "
             "linear-vae-optimum): the vaetheory entry followed by the papers that result rests on "
-            "(see ../shared/THEORY.md). --list shows the result names."
+            "(see 'vaetheory theory'). --list shows the result names."
         ),
     )
     parser.add_argument("result", nargs="?", metavar="RESULT", help="a result name (see --list)")

@@ -239,7 +239,7 @@ class GaussianVAE(nn.Module):
 
         a reparameterised Monte Carlo term and the analytic KL (``torch.distributions.kl_divergence``).
         Under a variance floor every sample's value is :math:`\le -\tfrac d2\log(2\pi\xi)` since
-        the KL is :math:`\ge0`. THEORY.md notation; Kingma & Welling (2014).
+        the KL is :math:`\ge0`. theory section 4 notation; Kingma & Welling (2014).
         """
         return self.elbo_terms(x, n_samples=n_samples, beta=beta, generator=generator)[0]
 

@@ -94,7 +94,7 @@ class Formula(Result):
     steps : tuple of Step
         The derivation, for a reader and for the LaTeX document.
     theory : str
-        Where THEORY.md states it.
+        Where the theory reference states it (``vaetheory theory``).
     """
 
     key: str

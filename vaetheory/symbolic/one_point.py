@@ -54,7 +54,7 @@ class OnePointVAE(Result):
 
 
 def elbo_presented() -> sp.Expr:
-    r"""The ELBO grouped as THEORY.md writes it (checked equal to the derived one)."""
+    r"""The ELBO grouped as theory section 1 writes it (checked equal to the derived one)."""
     return (
         -sp.log(2 * sp.pi * v) / 2
         - ((x - b - w * m) ** 2 + w**2 * s**2) / (2 * v)
