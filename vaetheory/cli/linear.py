@@ -86,7 +86,12 @@ def run(args: argparse.Namespace) -> int:
 
     loaded = load_data(args.data, scale=args.scale)
     summaries = summarize_latent_sizes(
-        loaded.data, args.latent, betas=args.beta, noise_variances=args.sigma2, floor_variances=args.floor
+        loaded.data,
+        args.latent,
+        betas=args.beta,
+        noise_variances=args.sigma2,
+        floor_variances=args.floor,
+        name=f"--data {args.data!r}",
     )
     params = {
         "data": args.data,

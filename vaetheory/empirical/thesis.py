@@ -274,7 +274,9 @@ def predicted_active_curve(spectrum: np.ndarray, q: int, thresholds: np.ndarray)
     """
     spectrum = np.asarray(spectrum, dtype=np.float64)
     thresholds = np.asarray(thresholds, dtype=np.float64)
-    counts = np.sum(spectrum[None, :] > thresholds[:, None], axis=1)
+    from vaetheory.linear.moments import active_mask  # the collapse rule, written once in linear
+
+    counts = np.sum(active_mask(spectrum[None, :], thresholds[:, None]), axis=1)
     return np.minimum(counts, check_int("q", q, low=1))
 
 

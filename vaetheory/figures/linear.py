@@ -139,7 +139,7 @@ def unboundedness_figure(out_stem: Path, datasets, q: int, noise_variances, prov
             highs.append(max(loglik))
             finite_lows.append(min(loglik))
         else:
-            sigma2_ml = float(np.mean(moments.eigenvalues[q:]))
+            sigma2_ml = moments.ml_noise_variance(q)
             curve["optimum"] = sigma2_ml
             curve["optimum_label"] = f"{label}: $\\sigma^2_{{ML}}$ = {_fmt(sigma2_ml)}"
             best = max(loglik)
@@ -187,7 +187,7 @@ def _path_grid(moments, q: int, quick: bool) -> np.ndarray:
     """sigma^2 from 1e-9 l_1 to 3 l_1, with sigma^2_ML(q) and its neighbours (the curve's peak)."""
     top = float(moments.eigenvalues[0])
     grid = np.logspace(np.log10(top) - 9.0, np.log10(top) + 0.5, 12 if quick else 28)
-    sigma2_ml = float(np.mean(moments.eigenvalues[q:]))
+    sigma2_ml = moments.ml_noise_variance(q)
     if sigma2_ml > 0:
         grid = np.append(grid, sigma2_ml * np.array([0.5, 1.0, 2.0]))
     return np.unique(grid)
@@ -232,7 +232,7 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
     m_deg, m_reg = sample_moments(degenerate), sample_moments(regular)
     q = len(SYNTHETIC_SPECTRUM)
     grid = np.logspace(-8, 1, 12 if quick else 28)
-    sigma2_ml = float(np.mean(m_reg.eigenvalues[q:]))
+    sigma2_ml = m_reg.ml_noise_variance(q)
     # the non-degenerate curve's peak and its neighbourhood, so its shape reads on the axes
     grid = np.sort(np.append(grid, sigma2_ml * np.array([0.5, 1.0, 2.0])))
     params = {

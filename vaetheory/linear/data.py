@@ -115,7 +115,11 @@ def scale_data(data: np.ndarray, scale: str) -> np.ndarray:
         return data / top if top > 0 else data.copy()
     if scale == "standardize":
         centred = data - data.mean(axis=0)
-        std = centred.std(axis=0)
+        # std of each column from the column divided by its largest deviation, so that columns
+        # around 1e200 (squares beyond float64) or 1e-200 (squares underflowing) standardise too
+        spread = np.max(np.abs(centred), axis=0)
+        spread = np.where(spread > 0, spread, 1.0)
+        std = (centred / spread).std(axis=0) * spread
         return centred / np.where(std > 0, std, 1.0)
     return data
 

@@ -27,9 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from vaetheory._validation import check_positive_array
-from vaetheory.densities import LOG_2PI
 from vaetheory.linear._checks import check_latent_size
-from vaetheory.linear.ppca import as_moments, loading_at, profile_log_likelihood
+from vaetheory.linear.ppca import as_moments, eigenbasis_log_likelihood, loading_at, profile_log_likelihood
 from vaetheory.results import Result
 
 
@@ -83,10 +82,12 @@ def degenerate_path(data_or_moments, q, noise_variances) -> DegeneratePath:
     ts = check_positive_array("noise_variances", noise_variances, ndim=1)
     r = moments.rank
     values = np.array([profile_log_likelihood(moments.eigenvalues, q, t) for t in ts])
-    degenerate = r <= q
+    degenerate = moments.is_degenerate(q)
     if degenerate and r > 0:
         lam = moments.eigenvalues[:r]
-        intercept = -0.5 * (d * LOG_2PI + float(np.sum(np.log(lam))) + r)
+        # g(t) + ((d - r)/2) log t is the eigenbasis log-likelihood with c_j = l_j (j <= r) at t = 1:
+        # the discarded eigenvalues are exact zeros, so their l_j / t terms vanish
+        intercept = eigenbasis_log_likelihood(moments.eigenvalues, lam, 1.0)
         rate = unboundedness_rate(d, r)
         valid_below = float(lam[-1])
     else:

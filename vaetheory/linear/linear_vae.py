@@ -163,7 +163,7 @@ def optimum_at(moments: SampleMoments, q: int, noise_variance: float, beta: floa
     kept = np.maximum(lam, t)  # diagonal of M = W^T W + t I
     V = W.T / kept[:, None]
     D = t / kept
-    active = lam > t
+    active = moments.active(q, t)
     g = profile_log_likelihood(moments.eigenvalues, q, t)
     elbo = beta * g + 0.5 * beta * d * math.log(2 * math.pi * t)
     elbo -= 0.5 * d * math.log(2 * math.pi * noise_variance)
@@ -196,12 +196,12 @@ def linear_vae_optimum(data_or_moments, q) -> LinearVAEOptimum:
     """
     moments = as_moments(data_or_moments)
     q = check_latent_size(q, moments.dim)
-    if moments.rank <= q:
+    if moments.is_degenerate(q):
         raise ValueError(
             f"q = {q} is at least rank(S) = {moments.rank}: sigma^2_ML = 0 and the ELBO is unbounded "
             "(no optimum); see vaetheory.linear.degenerate.degenerate_path"
         )
-    return optimum_at(moments, q, float(np.mean(moments.eigenvalues[q:])))
+    return optimum_at(moments, q, moments.ml_noise_variance(q))
 
 
 def rotated_elbo(data, optimum: LinearVAEOptimum, rotation) -> float:

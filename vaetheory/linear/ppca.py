@@ -35,7 +35,7 @@ from vaetheory.linear._checks import (
     check_mean,
     check_noise_variance,
 )
-from vaetheory.linear.moments import SampleMoments, row_chunks, sample_moments
+from vaetheory.linear.moments import SampleMoments, ml_noise_variance, row_chunks, sample_moments
 from vaetheory.results import Result
 
 
@@ -113,20 +113,22 @@ def profile_log_likelihood(eigenvalues, q: int, noise_variance: float) -> float:
 def max_log_likelihood(eigenvalues, q: int) -> float:
     r"""The maximum per-point pPCA log-likelihood from the eigenvalues (theory section 3):
     :math:`-\tfrac12[d\log 2\pi + \sum_{j\le q}\log l_j + (d-q)\log\sigma^2_{ML} + d]`;
-    ``inf`` when :math:`\sigma^2_{ML}=0` (degenerate data)."""
+    ``inf`` when :math:`\sigma^2_{ML}=0` (degenerate data). It is :func:`eigenbasis_log_likelihood`
+    with :math:`c_j = l_j` and :math:`\sigma^2 = \sigma^2_{ML}`
+    (then :math:`\sum_{j>q}l_j/\sigma^2 = d-q`)."""
     lam = np.asarray(eigenvalues, dtype=np.float64)
-    d = lam.size
-    sigma2 = float(np.mean(lam[q:]))
+    sigma2 = ml_noise_variance(lam, q)
     if sigma2 <= 0.0:
         return math.inf
-    return float(-0.5 * (d * LOG_2PI + np.sum(np.log(lam[:q])) + (d - q) * math.log(sigma2) + d))
+    return eigenbasis_log_likelihood(lam, lam[:q], sigma2)
 
 
 def loading_at(moments: SampleMoments, q: int, noise_variance: float) -> np.ndarray:
     r""":math:`W = U_q\,\mathrm{diag}\big((l_j - t)_+\big)^{1/2}` for the top ``q`` eigenvectors at
     noise variance :math:`t`: the maximiser of the likelihood (and of the linear-VAE ELBO) at fixed
     :math:`t`, with columns of directions :math:`l_j \le t` equal to 0 (collapsed)."""
-    scale = np.sqrt(np.clip(moments.eigenvalues[:q] - noise_variance, 0.0, None))
+    lam = moments.eigenvalues[:q]
+    scale = np.where(moments.active(q, noise_variance), np.sqrt(np.abs(lam - noise_variance)), 0.0)
     return moments.eigenvectors[:, :q] * scale
 
 
@@ -193,8 +195,8 @@ def ppca_mle(data_or_moments, q) -> PPCAFit:
     """
     moments = as_moments(data_or_moments)
     q = check_latent_size(q, moments.dim)
-    degenerate = moments.rank <= q
-    sigma2 = 0.0 if degenerate else float(np.mean(moments.eigenvalues[q:]))
+    degenerate = moments.is_degenerate(q)
+    sigma2 = moments.ml_noise_variance(q)  # exactly 0 when degenerate (numerical zeros stored as 0)
     return PPCAFit(
         q=q,
         W=loading_at(moments, q, sigma2),

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from vaetheory._validation import check_int
-from vaetheory.densities import LOG_2PI
 from vaetheory.linear._checks import check_latent_size
-from vaetheory.linear.moments import SampleMoments
-from vaetheory.linear.ppca import as_moments
+from vaetheory.linear.moments import SampleMoments, active_mask, discarded_mean
+from vaetheory.linear.ppca import as_moments, eigenbasis_log_likelihood
 from vaetheory.results import Result
 
 #: the most subsets :func:`stationary_points` enumerates
@@ -73,10 +72,11 @@ def _point(moments: SampleMoments, q: int, retained: tuple[int, ...]) -> Station
     k = len(retained)
     keep = np.zeros(d, dtype=bool)
     keep[[j - 1 for j in retained]] = True
-    sigma2 = float(np.mean(lam[~keep]))
-    if sigma2 <= 0.0 or np.any(lam[keep] <= sigma2):
+    sigma2 = discarded_mean(lam, keep)
+    if sigma2 <= 0.0 or not np.all(active_mask(lam[keep], sigma2)):
         return None
-    loglik = -0.5 * (d * LOG_2PI + float(np.sum(np.log(lam[keep]))) + (d - k) * math.log(sigma2) + d)
+    # the eigenbasis log-likelihood with c_j = l_j on K and sigma^2_K elsewhere (K listed first)
+    loglik = eigenbasis_log_likelihood(np.concatenate([lam[keep], lam[~keep]]), lam[keep], sigma2)
     W = np.zeros((d, q))
     W[:, :k] = moments.eigenvectors[:, keep] * np.sqrt(lam[keep] - sigma2)
     return StationaryPoint(

@@ -72,6 +72,7 @@ def summarize_latent_sizes(
     betas=None,
     noise_variances=None,
     floor_variances=None,
+    name: str = "data",
 ) -> list[LatentSizeSummary]:
     r"""A :class:`LatentSizeSummary` for each ``q`` in ``latent_sizes``.
 
@@ -79,12 +80,13 @@ def summarize_latent_sizes(
     without a fixed variance uses :math:`\sigma^2_{ML}` of that ``q`` (skipped for degenerate data,
     where it is 0); a fixed variance without a beta uses :math:`\beta=1`. ``floor_variances`` give
     the optimum under :math:`\sigma^2\ge\xi` (:func:`~vaetheory.linear.variants.floored_optimum`).
+    ``name`` names the data in error messages.
     """
     betas = [check_beta(b) for b in (betas or [])]
     fixed = [check_noise_variance(s, name="sigma2") for s in (noise_variances or [])]
     floors = [check_positive("floor", f) for f in (floor_variances or [])]
-    X = check_data(data)
-    moments = sample_moments(X)
+    X = check_data(data, name)
+    moments = sample_moments(X, name=name)
     out = []
     for q in latent_sizes:
         q = check_latent_size(q, moments.dim)
@@ -109,7 +111,7 @@ def summarize_latent_sizes(
                     "collapsed_directions": fl.optimum.collapsed_directions,
                 }
             )
-        active = [j + 1 for j in range(q) if moments.eigenvalues[j] > fit.noise_variance]
+        active = [int(j) + 1 for j in np.flatnonzero(moments.active(q, fit.noise_variance))]
         out.append(
             LatentSizeSummary(
                 q=q,

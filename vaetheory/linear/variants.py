@@ -84,7 +84,7 @@ def floored_optimum(data_or_moments, q, floor_variance) -> FlooredOptimum:
     moments = as_moments(data_or_moments)
     q = check_latent_size(q, moments.dim)
     xi = check_positive("floor_variance", floor_variance)
-    sigma2_ml = 0.0 if moments.rank <= q else float(np.mean(moments.eigenvalues[q:]))
+    sigma2_ml = moments.ml_noise_variance(q)  # 0 for degenerate data
     sigma2 = max(xi, sigma2_ml)
     return FlooredOptimum(
         floor_variance=xi,
@@ -129,10 +129,11 @@ def variance_split(data_or_moments, q, noise_variance=None) -> VarianceSplit:
     moments = as_moments(data_or_moments)
     q = check_latent_size(q, moments.dim)
     if noise_variance is None:
-        sigma2 = 0.0 if moments.rank <= q else float(np.mean(moments.eigenvalues[q:]))
+        sigma2 = moments.ml_noise_variance(q)  # 0 for degenerate data
     else:
         sigma2 = check_noise_variance(noise_variance)
-    latent = float(np.sum(np.clip(moments.eigenvalues[:q] - sigma2, 0.0, None)))
+    lam = moments.eigenvalues[:q]
+    latent = float(np.sum(np.where(moments.active(q, sigma2), lam - sigma2, 0.0)))
     noise = moments.dim * sigma2
     return VarianceSplit(
         q=q,
