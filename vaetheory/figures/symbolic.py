@@ -3,7 +3,7 @@ and the 1-D unboundedness plot. Computed with :mod:`vaetheory.symbolic` (each va
 evaluation of a sympy-derived :class:`~vaetheory.symbolic.formula.Formula`), drawn with
 :mod:`vaetheory.plots.symbolic`, saved with :func:`vaetheory.plots.style.save_figure`.
 
-Nothing here is random; ``seed`` is recorded in the provenance only.
+Nothing here is random: the provenance records ``seed`` as null.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def sigma_star_figure(out_stem: Path, *, quick: bool, seed: int) -> list[Path]:
         "elbo_limit": limit,
     }
     params = {"curve_lambdas": list(CURVE_LAMBDAS), "quick": quick}
-    return save_figure(fig, out_stem, provenance(seed=seed, parameters=params), data)
+    return save_figure(fig, out_stem, provenance(seed=None, parameters=params), data)  # nothing random
 
 
 def unboundedness_figure(out_stem: Path, *, quick: bool, seed: int) -> list[Path]:
@@ -98,7 +98,7 @@ def unboundedness_figure(out_stem: Path, *, quick: bool, seed: int) -> list[Path
         "note": "floors are on the variance; with v >= xi the path stops at v = xi, on the bound",
     }
     params = {"floors": list(FLOORS), "npoint_data": list(NPOINT_DATA), "quick": quick}
-    return save_figure(fig, out_stem, provenance(seed=seed, parameters=params), data)
+    return save_figure(fig, out_stem, provenance(seed=None, parameters=params), data)  # nothing random
 
 
 def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
