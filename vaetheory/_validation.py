@@ -120,3 +120,33 @@ def check_positive_array(name: str, value: Any, *, ndim: int | None = None) -> n
     if np.any(arr <= 0):
         raise ValueError(f"{name} must be > 0 everywhere; smallest entry is {arr.min()!r}")
     return arr
+
+
+def available_memory_bytes() -> int | None:
+    """The memory available to a new allocation (Linux ``MemAvailable``; else physical memory), or None."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(name: str, n_bytes: float, what: str) -> None:
+    """Refuse, before allocating, an estimated ``n_bytes`` that exceeds the available memory.
+
+    ``name`` is the argument that sets the size and ``what`` says what would be allocated.
+    """
+    available = available_memory_bytes()
+    if available is not None and n_bytes > available:
+        raise ValueError(
+            f"{name} asks for {what}: about {n_bytes / 2**30:.3g} GiB, more than the "
+            f"{available / 2**30:.3g} GiB of memory available; choose a smaller size"
+        )

@@ -61,6 +61,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="scale the data first (default: none, data used as given): 'unit' divides by the largest "
         "absolute value, 'standardize' centres each column and divides by its standard deviation",
     )
+    parser.add_argument(
+        "--csv-header",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="whether a .csv file's first row is a header (default auto: only when every field in it is "
+        "text; a row such as 1,2,x is an error, never a header)",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON list, one object per latent size")
     parser.add_argument(
         "--out", metavar="DIR", default=None, help="also write the figures (PDF, PNG, JSON) here"
@@ -84,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     from vaetheory.linear.summary import summarize_latent_sizes
     from vaetheory.provenance import provenance
 
-    loaded = load_data(args.data, scale=args.scale)
+    header = {"auto": None, "yes": True, "no": False}[args.csv_header]
+    loaded = load_data(args.data, scale=args.scale, header=header)
     summaries = summarize_latent_sizes(
         loaded.data,
         args.latent,

@@ -24,12 +24,13 @@ deviation (constant columns are only centred).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from vaetheory._validation import check_choice, check_int, check_positive, check_positive_array
+from vaetheory._validation import check_choice, check_int, check_memory, check_positive, check_positive_array
 from vaetheory.results import Result
 
 SCALINGS = ("none", "unit", "standardize")
@@ -65,6 +66,8 @@ def synthetic_ppca_data(n_points=500, dim=10, spectrum=(5.0, 3.0, 1.0, 0.5), noi
         raise ValueError(f"spectrum must hold at most d = {d} variances; got {s.size}")
     nu = check_positive("noise", noise_variance, allow_zero=True)
     seed = check_int("seed", seed, low=0)
+    # x, the noise and z (n x (2d + k) float64), the basis (d x d), before anything is allocated
+    check_memory("n and d", 8.0 * (n * (2 * d + s.size) + d * d), f"{n} x {d} synthetic data")
     from scipy.stats import ortho_group
 
     rng = np.random.default_rng(seed)
@@ -73,6 +76,17 @@ def synthetic_ppca_data(n_points=500, dim=10, spectrum=(5.0, 3.0, 1.0, 0.5), noi
     z = rng.standard_normal((n, s.size))
     x = z @ loading.T + np.sqrt(nu) * rng.standard_normal((n, d))
     return SyntheticData(data=x, loading=loading, noise_variance=nu, signal_spectrum=s, seed=seed)
+
+
+def _spec_int(key: str, value: str) -> int:
+    """An integer spec value, written as ``500`` or ``5e2``; a fraction is an error naming the key."""
+    try:
+        return int(value)
+    except ValueError:
+        number = float(value)  # a ValueError here is reported as "not a number"
+    if not (math.isfinite(number) and number.is_integer()):
+        raise ValueError(f"data: synthetic spec value for {key!r} must be an integer; got {value!r}")
+    return int(number)
 
 
 def parse_synthetic_spec(text: str) -> dict:
@@ -90,8 +104,10 @@ def parse_synthetic_spec(text: str) -> dict:
             elif key == "noise":
                 out[key] = float(value)
             else:
-                out[key] = int(value)
-        except ValueError:
+                out[key] = _spec_int(key, value)
+        except ValueError as exc:
+            if str(exc).startswith("data:"):  # already says what is wrong (_spec_int)
+                raise
             raise ValueError(f"data: synthetic spec value for {key!r} is not a number: {value!r}") from None
     return out
 
@@ -124,8 +140,12 @@ def scale_data(data: np.ndarray, scale: str) -> np.ndarray:
     return data
 
 
-def load_data(spec: str, scale: str = "none") -> LoadedData:
-    """The data matrix named by ``spec`` (module docstring), scaled as asked (default: as given)."""
+def load_data(spec: str, scale: str = "none", *, header: bool | None = None) -> LoadedData:
+    """The data matrix named by ``spec`` (module docstring), scaled as asked (default: as given).
+
+    ``header`` declares whether a CSV file's first row is a header (None: only when every field in
+    it is text; :func:`vaetheory.datasets.load_array_file`).
+    """
     from vaetheory.datasets import load_array_file, load_digits
 
     check_choice("scale", scale, SCALINGS)
@@ -145,7 +165,7 @@ def load_data(spec: str, scale: str = "none") -> LoadedData:
             f"noise variance {kw['noise']:g}, seed {kw['seed']}"
         )
     elif Path(spec).suffix.lower() in (".npy", ".csv"):
-        raw, description = load_array_file(spec), f"file {spec}"
+        raw, description = load_array_file(spec, header=header), f"file {spec}"
     else:
         raise ValueError(
             f"data must be 'digits', a 'synthetic:key=value,...' spec or a .npy/.csv path; got {spec!r}"
