@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "largest per-point log-likelihood estimate, the smallest decoder variance and its training "
             "point (DIR/log.jsonl), checkpoints (DIR/checkpoint.pt, loaded with weights_only=True) and the "
             "run's figure (DIR/training.pdf/png/json). A floor xi bounds log p(x) by -(d/2) log(2 pi xi) "
-            "per point (theory section 2). Exit status 1 if the run broke down numerically."
+            "per point (theory section 2); the run checks its peak one-sample per-point ELBO against it "
+            "at every step and prints the verdict. DIR is locked for the run; a DIR holding a run needs "
+            "--resume or --overwrite. Exit status 1 if the run broke down numerically or exceeded its bound."
         ),
     )
     parser.add_argument(
@@ -34,9 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--floor-method",
-        default="clamp",
+        default=None,
         metavar="M",
-        help="clamp (default), softclip (sigma-VAE), softplus, gaussian_nll (value-only clamp)",
+        help=(
+            "how the floor is applied (--variance floor only): clamp (default), softclip (sigma-VAE), "
+            "softplus, gaussian_nll (value-only clamp)"
+        ),
     )
     parser.add_argument(
         "--sigma", type=float, default=None, metavar="S", help="fixed decoder STD (policy fixed)"
@@ -70,44 +75,68 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="checkpoint every N steps (default 100)",
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="random seed in [0, 2**63 - 1] (default 0)"
+    )
     parser.add_argument("--out", required=True, metavar="DIR", help="output directory")
-    parser.add_argument("--resume", action="store_true", help="continue from DIR/checkpoint.pt")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in DIR from DIR/checkpoint.pt (same options; --steps >= its step)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run DIR holds (without --resume or --overwrite such a DIR is refused)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--threads",
         type=int,
         default=None,
         metavar="N",
-        help="torch CPU threads (default: torch's choice; 1 is fastest for small networks on shared cores)",
+        help=(
+            "torch CPU threads, 1 to the number of CPUs (default: torch's choice; 1 is fastest for small "
+            "networks on shared cores)"
+        ),
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
     from pathlib import Path
 
     import torch
 
     from vaetheory._validation import check_int
     from vaetheory.densities import std_floor_to_variance
-    from vaetheory.empirical.training import TrainConfig, train
+    from vaetheory.empirical.training import TrainConfig, open_training_dir, train
 
     if args.threads is not None:
-        torch.set_num_threads(check_int("--threads", args.threads, low=1))
-
+        torch.set_num_threads(check_int("--threads", args.threads, low=1, high=os.cpu_count() or 1))
     if args.floor is not None and args.floor_std is not None:
         raise ValueError("give --floor (a variance) or --floor-std (a std), not both")
     floor = args.floor
     if args.floor_std is not None:
         floor = std_floor_to_variance(args.floor_std)
     variance = args.variance
-    if floor is not None and variance == "learned":
-        raise ValueError("--floor/--floor-std need --variance floor")
+    if floor is not None and variance != "floor":
+        raise ValueError(f"--floor/--floor-std need --variance floor; got --variance {variance}")
+    if args.floor_method is not None and variance != "floor":
+        raise ValueError(
+            f"--floor-method applies only to --variance floor (with --floor or --floor-std); got --variance "
+            f"{variance}"
+        )
+    if args.likelihood == "bernoulli" and variance != "learned":
+        raise ValueError(
+            f"--variance applies to --likelihood gaussian only (a Bernoulli decoder has no variance); got "
+            f"--variance {variance}"
+        )
     config = TrainConfig(
         variance=variance,
         floor_variance=floor,
-        floor_method=args.floor_method,
+        floor_method=args.floor_method or "clamp",
         sigma=args.sigma,
         beta=args.beta,
         likelihood=args.likelihood,
@@ -122,15 +151,20 @@ def run(args: argparse.Namespace) -> int:
         checkpoint_every=args.checkpoint_every,
         n_points=args.points,
     )
-    result = train(config, out_dir=args.out, resume=args.resume, progress=not args.no_progress)
     from vaetheory.figures.empirical import run_label, run_series, training_figure
 
-    written = training_figure(
-        Path(args.out) / "training",
-        [run_series(result, run_label(config))],
-        result.provenance,
-        title=f"{run_label(config)}: {config.data}, latent {config.latent}, seed {config.seed}",
-    )
+    figure_files = ("training.pdf", "training.png", "training.json")
+    # the directory stays locked until the figure is written too
+    with open_training_dir(
+        args.out, resume=args.resume, overwrite=args.overwrite, extra_files=figure_files
+    ) as run_dir:
+        result = train(config, out_dir=run_dir, progress=not args.no_progress)
+        written = training_figure(
+            Path(args.out) / "training",
+            [run_series(result, run_label(config))],
+            result.provenance,
+            title=f"{run_label(config)}: {config.data}, latent {config.latent}, seed {config.seed}",
+        )
     last = result.history[-1] if result.history else None
     print(f"vaetheory train: {run_label(config, math=False)} on {config.data}, {result.steps_done} steps")
     if last is not None:
@@ -144,14 +178,22 @@ def run(args: argparse.Namespace) -> int:
                 f"  smallest decoder variance {last['min_variance']:.3g} "
                 f"(training point {last['argmin_point']})"
             )
-        peak = max(result.history, key=lambda h: h["max_point_loglik"])
-        print(f"  largest over the run: {peak['max_point_loglik']:.6g} at step {peak['step']}")
+    check = result.bound_check
+    if check is not None and check.peak is not None:
+        print(
+            f"  largest over the run: {check.peak:.6g} at step {check.step} (training point {check.point}; "
+            "one-sample per-point ELBO, every step)"
+        )
     if result.bound is not None:
         print(f"  bound per point: {result.bound:.6g} nats (-(d/2) log(2 pi xi); 0 for Bernoulli)")
+    if check is not None:
+        print(f"  {check.verdict()}")
     if result.stopped_reason is not None:
         print(f"  STOPPED: {result.stopped_reason}")
     print(
         f"  wrote {Path(args.out) / 'log.jsonl'}, checkpoint.pt, config.json, summary.json, "
         + ", ".join(p.name for p in written)
     )
+    if check is not None and check.held is False:
+        return 1
     return 1 if result.stopped_reason is not None else 0

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from vaetheory.results import to_jsonable
+from vaetheory.rundir import prepare_output_dir  # file handling lives in the core module
 
 COLUMN_WIDTH = 3.3
 PAGE_WIDTH = 6.9
@@ -141,23 +142,6 @@ def pin_to_figure_size(fig: Figure) -> None:
     frame.set_edgecolor("none")
     frame.set_gid(_PIN_GID)
     fig.add_artist(frame)
-
-
-def prepare_output_dir(out_dir: str | os.PathLike[str]) -> Path:
-    """Create ``out_dir`` if needed and check it is a writable directory.
-
-    Raises ``ValueError`` naming the path if a file is in the way or it cannot be written.
-    """
-    path = Path(out_dir)
-    if path.exists() and not path.is_dir():
-        raise ValueError(f"output directory {str(path)!r} exists and is not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"cannot create output directory {str(path)!r}: {exc.strerror or exc}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise ValueError(f"output directory {str(path)!r} is not writable")
-    return path
 
 
 def save_figure(
