@@ -50,10 +50,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--unit",
         default="variance",
         metavar="U",
-        help="unit of --implied-bound: variance (default), std, log_std",
+        help="unit of --implied-bound: variance (default), std, log_std (only with --implied-bound)",
     )
     parser.add_argument(
-        "--dim", type=int, default=None, metavar="D", help="data dimension for --implied-bound"
+        "--dim",
+        type=int,
+        default=None,
+        metavar="D",
+        help="data dimension for --implied-bound (only with it: the construction itself uses d = 64)",
     )
     parser.add_argument(
         "--out", metavar="DIR", default=None, help="write the plot (PDF, PNG, JSON sidecar) here"
@@ -70,9 +74,8 @@ def render_blowup(result, *, every: int = 1) -> str:
     for j, k in enumerate(result.ks):
         if j % every and j != len(result.ks) - 1:
             continue
-        rows.append(
-            [f"{k:g}"] + [run.loglik[j] for run in result.runs] + [result.runs[0].others_max_loglik[j]]
-        )
+        others = result.runs[0].others_max_loglik  # empty with a single point: shown as "-"
+        rows.append([f"{k:g}"] + [run.loglik[j] for run in result.runs] + [others[j] if others else None])
     rows.append(["bound"] + [run.bound for run in result.runs] + [None])
     lines = [
         f"Exact log-likelihood (nats) of the exploding point x_{result.point + 1} along the construction",
@@ -90,6 +93,32 @@ def render_blowup(result, *, every: int = 1) -> str:
     return "\n".join(lines)
 
 
+def _check_floor(value: float, name: str = "--floor (a VARIANCE)") -> float:
+    """A ``--floor`` value: a variance floor that float64 holds as a normal number."""
+    from vaetheory.densities import VARIANCE_FLOOR_RANGE
+
+    low, high = VARIANCE_FLOOR_RANGE
+    if not (low <= value <= high):  # also refuses nan
+        raise ValueError(f"{name} must lie in [{low:.3g}, {high:.3g}]; got {value!r}")
+    return value
+
+
+def _check_implied_value(value: float, unit: str) -> None:
+    """``--implied-bound`` read in ``--unit``: its variance floor must be a normal float64 number."""
+    from vaetheory._validation import check_choice
+    from vaetheory.densities import log_std_floor_to_variance, std_floor_to_variance
+    from vaetheory.empirical.policies import FLOOR_UNITS
+
+    check_choice("--unit", unit, FLOOR_UNITS)
+    name = f"--implied-bound (read as {unit})"
+    if unit == "variance":
+        _check_floor(value, name)
+    elif unit == "std":
+        std_floor_to_variance(value, name=name)
+    else:
+        log_std_floor_to_variance(value, name=name)
+
+
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -103,19 +132,29 @@ def run(args: argparse.Namespace) -> int:
         from vaetheory.empirical.policies import floor_report
 
         if args.dim is None:
-            raise ValueError("--implied-bound needs --dim (the data dimension d)")
-        report = floor_report(args.floor_method, args.implied_bound, args.dim, unit=args.unit)
+            raise ValueError("--implied-bound needs --dim (the data dimension d, an integer >= 1)")
+        dim = check_int("--dim", args.dim, low=1)
+        _check_implied_value(args.implied_bound, args.unit)
+        report = floor_report(args.floor_method, args.implied_bound, dim, unit=args.unit)
         if args.json:
             print_json(report.to_dict())
         else:
             print(report.summary())
         return 0
+    if args.dim is not None or args.unit != "variance":
+        raise ValueError(
+            "--dim and --unit only apply to --implied-bound (the construction runs on digits, d = 64, with "
+            "--floor read as a VARIANCE); give --implied-bound VALUE or leave them out"
+        )
+    floors = [_check_floor(f) for f in args.floor]
+    if not floors and args.floor_method != "clamp":
+        raise ValueError(
+            f"--floor-method {args.floor_method} applies a floor: give --floor XI (or --implied-bound VALUE)"
+        )
     torch.set_num_threads(1)  # many small quadratures: one thread is fastest, and on shared cores
     kmax = check_int("--kmax", args.kmax, low=2, high=200)
     data = construction_data(check_int("--points", args.points, low=1, high=1797))
-    result = blowup_sequence(
-        data, ks=tuple(range(kmax + 1)), floors=args.floor, floor_method=args.floor_method
-    )
+    result = blowup_sequence(data, ks=tuple(range(kmax + 1)), floors=floors, floor_method=args.floor_method)
     written = []
     if args.out is not None:
         from vaetheory.figures.empirical import blowup_figure

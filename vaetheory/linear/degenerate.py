@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vaetheory._validation import check_positive_array
+from vaetheory._validation import check_int, check_positive_array
 from vaetheory.linear._checks import check_latent_size
 from vaetheory.linear.ppca import as_moments, eigenbasis_log_likelihood, loading_at, profile_log_likelihood
 from vaetheory.results import Result
@@ -34,7 +34,11 @@ from vaetheory.results import Result
 
 def unboundedness_rate(dim: int, rank: int) -> float:
     r"""Slope :math:`d\,g/d\log\sigma^2 = -(d-r)/2` of the per-point log-likelihood (= ELBO at the
-    optimal encoder) along the degenerate path (Dai & Wipf 2019, linear case; derived)."""
+    optimal encoder) along the degenerate path (Dai & Wipf 2019, linear case; derived).
+
+    ``dim`` >= 1 and ``0 <= rank <= dim`` (a ``ValueError`` names the argument otherwise)."""
+    dim = check_int("dim", dim, low=1)
+    rank = check_int("rank", rank, low=0, high=dim)
     return -0.5 * (dim - rank)
 
 
