@@ -31,7 +31,21 @@ def register(subparsers) -> None:
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per step (default 10)")
     p.add_argument("--points", type=int, default=40, help="random points per numeric check (default 40)")
     p.add_argument(
-        "--tolerance", type=float, default=1e-12, help="relative tolerance of numeric checks (default 1e-12)"
+        "--tolerance",
+        type=float,
+        default=1e-12,
+        help="relative tolerance of numeric checks, in (0, 1e-6] (default 1e-12)",
+    )
+    p.add_argument(
+        "--total-timeout",
+        type=float,
+        default=600.0,
+        help="seconds the whole run may take, reading included; later steps are undecided (default 600)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 unless every step is proved symbolically (numeric evidence is not enough)",
     )
     p.set_defaults(func=run)
 
@@ -51,15 +65,29 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if (args.file is None) == (args.example is None):
         raise ValueError("give exactly one of FILE or --example NAME (or --list-examples)")
+    report = None
+    if args.latex:
+        report = Path(args.latex)
+        if report.is_dir():
+            raise ValueError(f"--latex must name a file to write, not a directory; got {args.latex!r}")
+        if not report.parent.is_dir():
+            raise ValueError(f"--latex: the directory of {args.latex!r} does not exist")
     if args.example is not None:
         text, name = example_text(args.example), f"example:{args.example}"
     elif args.file == "-":
         text, name = sys.stdin.read(), "<stdin>"
     else:
         path = Path(args.file)
+        if path.is_dir():
+            raise ValueError(f"FILE must be a derivation file, not a directory; got {args.file!r}")
         if not path.is_file():
             raise ValueError(f"file {args.file!r} does not exist")
-        text, name = path.read_text(encoding="utf-8"), str(path)
+        try:
+            text, name = path.read_text(encoding="utf-8"), str(path)
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"file {args.file!r} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
     try:
         result = check_derivation(
             text,
@@ -68,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
             n_points=args.points,
             tolerance=args.tolerance,
             name=name,
+            total_timeout=args.total_timeout,
+            strict=args.strict,
         )
     except DerivationSyntaxError as exc:
         if args.json:
@@ -78,7 +108,25 @@ def run(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
     else:
         print(result.to_text())
-    if args.latex:
-        Path(args.latex).write_text(result.to_latex(), encoding="utf-8")
+    if report is not None:
+        _write_atomically(report, result.to_latex())
         print(f"wrote {args.latex}", file=sys.stderr)
     return result.exit_code
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, fsync it, then rename it over ``path``."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -6,8 +6,9 @@ DEVIATION, ``xi`` a floor on the decoder variance, ``lam`` the precision paramet
 :math:`\\lambda = 1/(2v)` of the Cross Validated thread (named ``lam`` because ``lambda`` is a
 Python keyword that :func:`sympy.sympify` cannot read back).
 
-Every expression vaetheory prints as a string parses back with :func:`parse_expression` (or with
-plain :func:`sympy.sympify` followed by :func:`with_assumptions`).
+Every expression vaetheory prints as a string parses back with :func:`parse_expression` (a safe
+parser of vaetheory's own: nothing in the string is executed), or with :func:`sympy.sympify`
+followed by :func:`with_assumptions` for trusted strings.
 """
 
 from __future__ import annotations
@@ -79,8 +80,20 @@ def with_assumptions(expr: sp.Expr) -> sp.Expr:
 
 
 def parse_expression(text: str) -> sp.Expr:
-    """Parse a string printed by vaetheory back into the identical sympy expression."""
-    return sp.sympify(text, locals=dict(SYMBOLS))
+    """Parse a string printed by vaetheory back into the identical sympy expression.
+
+    Nothing in ``text`` is executed: it is read by vaetheory's own parser
+    (:mod:`vaetheory.symbolic.checker.expression`: NFKC-normalised, ASCII names, numbers, ``+ - * /
+    ** ^``, brackets and a fixed table of functions, ``log exp sqrt Abs sign sin cos tan tanh atan
+    erf erfc Max Min Rational Matrix``, and the constants ``pi oo E I zoo nan``) and built into
+    sympy objects directly; vaetheory's names get their assumptions, any other name is a plain
+    symbol. Raises ``ValueError`` (naming the column) for anything else.
+    """
+    from vaetheory.symbolic.checker.expression import build_expression
+
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str; got {type(text).__name__}")
+    return build_expression(text, 1, 1, lambda name, _col: SYMBOLS.get(name) or sp.Symbol(name))
 
 
 def latex(expr) -> str:

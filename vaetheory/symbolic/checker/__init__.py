@@ -11,6 +11,7 @@ The shipped examples are listed by :func:`list_examples` and read by :func:`exam
 
 from __future__ import annotations
 
+import time
 from importlib import resources
 
 from vaetheory._validation import check_int, check_positive
@@ -31,6 +32,10 @@ __all__ = [
 ]
 
 _SUFFIXES = (".tex", ".txt")
+#: the accepted range of ``tolerance``: (0, MAX_TOLERANCE]
+MAX_TOLERANCE = 1e-6
+#: the default bound on a whole run, in seconds
+DEFAULT_TOTAL_TIMEOUT = 600.0
 
 
 def check_derivation(
@@ -41,6 +46,8 @@ def check_derivation(
     n_points: int = 40,
     tolerance: float = 1e-12,
     name: str | None = None,
+    total_timeout: float = DEFAULT_TOTAL_TIMEOUT,
+    strict: bool = False,
 ) -> DerivationCheck:
     """Check every step of the derivation ``text``.
 
@@ -52,8 +59,12 @@ def check_derivation(
         it the step is ``undecided``.
     n_points : random points per numeric comparison.
     tolerance : relative tolerance of a numeric comparison, ``|a - b| <= tol (1 + |a| + |b|)``
-        at 30 significant digits.
+        at 30 significant digits; in (0, 1e-6] (a looser tolerance would let wrong lines hold).
     name : what to record as the source in the provenance (a file or example name).
+    total_timeout : seconds the whole run may take, reading included (default 600); steps not
+        reached within it are ``undecided``.
+    strict : recorded in the result: its ``exit_code`` is then 0 only when every step holds by a
+        symbolic proof.
 
     Raises
     ------
@@ -63,11 +74,17 @@ def check_derivation(
     step_timeout = check_positive("step_timeout", step_timeout)
     n_points = check_int("n_points", n_points, low=5)
     tolerance = check_positive("tolerance", tolerance)
-    derivation = read_derivation(text)
-    checker = StepChecker(derivation.scope, Settings(seed, step_timeout, n_points, tolerance))
+    if tolerance > MAX_TOLERANCE:
+        raise ValueError(f"tolerance must lie in (0, {MAX_TOLERANCE:g}]; got {tolerance:g}")
+    total_timeout = check_positive("total_timeout", total_timeout)
+    total_deadline = time.monotonic() + total_timeout
+    derivation = read_derivation(text, step_seconds=step_timeout, total_deadline=total_deadline)
+    settings = Settings(seed, step_timeout, n_points, tolerance, total_deadline, total_timeout)
+    checker = StepChecker(derivation.scope, settings)
     verdicts = tuple(checker.check(step) for step in derivation.steps)
     first = next((v.line for v in verdicts if v.verdict == "fails"), None)
-    params = {"source": name, "step_timeout": step_timeout, "n_points": n_points, "tolerance": tolerance}
+    params = {"source": name, "step_timeout": step_timeout, "n_points": n_points, "tolerance": tolerance,
+              "total_timeout": total_timeout, "strict": bool(strict)}  # fmt: skip
     return DerivationCheck(
         title=derivation.title,
         format=derivation.format,
@@ -76,6 +93,7 @@ def check_derivation(
         warnings=tuple(derivation.scope.warnings),
         definitions={k.name: str(v) for k, v in derivation.scope.definitions.items()},
         provenance=provenance(seed=seed, parameters=params),
+        strict=bool(strict),
     )
 
 

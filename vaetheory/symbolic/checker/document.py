@@ -21,6 +21,7 @@ import re
 
 import sympy as sp
 
+from vaetheory.symbolic.checker.expression import MAX_INPUT_CHARS, normalize
 from vaetheory.symbolic.checker.latex import ParsedStep, read_latex
 from vaetheory.symbolic.checker.plain import parse_plain_expr, read_plain
 from vaetheory.symbolic.checker.scope import (
@@ -28,7 +29,7 @@ from vaetheory.symbolic.checker.scope import (
     DensitySpec,
     DerivationSyntaxError,
     Scope,
-    canonical_name,
+    checked_name,
 )
 
 _HEADER = re.compile(r"^\s*[%#]\s*([A-Za-z][A-Za-z ]*?)\s*:\s*(.*?)\s*$")
@@ -56,19 +57,33 @@ class Derivation:
     steps: list[ParsedStep]
 
 
-def _names(value: str) -> list[str]:
-    return [canonical_name(v) for v in value.split(",") if v.strip()]
+def _names(value: str, number: int = 1, raw: str = "") -> list[str]:
+    return [checked_name(v, number, _column(raw, v.strip())) for v in value.split(",") if v.strip()]
 
 
 def _column(raw: str, part: str) -> int:
     return raw.find(part) + 1 if part and part in raw else 1
 
 
-def read_derivation(text: str) -> Derivation:
-    """Read the header and the steps of ``text``; raise :class:`DerivationSyntaxError` if unusable."""
+def read_derivation(
+    text: str, *, step_seconds: float | None = None, total_deadline: float | None = None
+) -> Derivation:
+    """Read the header and the steps of ``text``; raise :class:`DerivationSyntaxError` if unusable.
+
+    The text is NFKC-normalised first and must hold at most ``MAX_INPUT_CHARS`` characters;
+    reading one step (or header line) may take ``step_seconds``, and all of it must end by
+    ``total_deadline`` (a ``time.monotonic()`` value).
+    """
     if not isinstance(text, str):
         raise ValueError(f"text must be a str; got {type(text).__name__}")
-    scope = Scope()
+    if len(text) > MAX_INPUT_CHARS:
+        line = text.count("\n", 0, MAX_INPUT_CHARS) + 1
+        raise DerivationSyntaxError(
+            line, 1, f"a derivation of at most {MAX_INPUT_CHARS} characters (the input size limit)",
+            f"{len(text)} characters; the limit is passed on line {line}",
+        )  # fmt: skip
+    text = normalize(text)
+    scope = Scope(step_seconds=step_seconds, total_deadline=total_deadline)
     header: list[tuple[int, str, str, str]] = []
     fmt, title, source = None, "", ""
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -78,7 +93,7 @@ def read_derivation(text: str) -> Derivation:
     assumptions: dict[str, dict] = {}
     for number, key, value, raw in header:
         if key in ASSUMPTION_KEYS:
-            for name in _names(value):
+            for name in _names(value, number, raw):
                 assumptions.setdefault(name, {}).update(ASSUMPTION_KEYS[key])
         elif key == "format":
             if value.lower() not in ("latex", "plain"):
@@ -97,17 +112,18 @@ def read_derivation(text: str) -> Derivation:
         elif key == "source":
             source = value
         elif key == "constants":
-            scope.constants = set(_names(value))
+            scope.constants = set(_names(value, number, raw))
     for name, kw in assumptions.items():
         scope.symbols[name] = sp.Symbol(name, **kw)
     for number, key, value, raw in header:
         if key == "variables":
-            scope.variables = [scope.symbol(n, number, _column(raw, n)) for n in _names(value)]
+            scope.variables = [scope.symbol(n, number, _column(raw, n)) for n in _names(value, number, raw)]
         elif key == "density":
             _read_density(scope, value, number, raw)
     for _number, key, value, _raw in header:
         if key == "define" and "=" in value:
-            name = canonical_name(value.partition("=")[0])
+            head = value.partition("=")[0]
+            name = checked_name(head, number, _column(raw, head.strip())) if head.strip() else ""
             if name and name not in scope.symbols:
                 scope.symbols[name] = sp.Symbol(name, real=True)
     for number, key, value, raw in header:
@@ -115,8 +131,10 @@ def read_derivation(text: str) -> Derivation:
             name, sep, rhs = value.partition("=")
             if not sep or not name.strip():
                 raise DerivationSyntaxError(number, _column(raw, value), "define: NAME = EXPRESSION", value)
-            sym = scope.symbols.get(canonical_name(name)) or sp.Symbol(canonical_name(name), real=True)
+            sym_name = checked_name(name, number, _column(raw, name.strip()))
+            sym = scope.symbols.get(sym_name) or sp.Symbol(sym_name, real=True)
             scope.symbols[sym.name] = sym
+            scope.start_step()
             scope.definitions[sym] = parse_plain_expr(rhs, scope, number, _column(raw, rhs.strip()))
     if fmt is None:
         fmt = "latex" if re.search(r"\\begin\{|\$\$|\\\[", text) else "plain"
@@ -136,8 +154,10 @@ def _read_density(scope: Scope, value: str, number: int, raw: str) -> None:
         raise DerivationSyntaxError(
             number, _column(raw, value), "density: NAME(x | given) = Normal(mean, variance)", value
         )
-    name = canonical_name(m.group(1))
-    params = [canonical_name(p) for p in re.split(r"[|,;]", m.group(2)) if p.strip()]
+    name = checked_name(m.group(1), number, _column(raw, m.group(1)))
+    params = [
+        checked_name(p, number, _column(raw, p.strip())) for p in re.split(r"[|,;]", m.group(2)) if p.strip()
+    ]
     symbols = []
     for p in params:
         if p not in scope.symbols:
@@ -151,6 +171,7 @@ def _read_density(scope: Scope, value: str, number: int, raw: str) -> None:
     args = _split_top(inner.group(1))
     if len(args) != 2:
         raise DerivationSyntaxError(number, col, "Normal(mean, variance) with two arguments", rhs)
+    scope.start_step()
     mean = parse_plain_expr(args[0], scope, number, col)
     variance = parse_plain_expr(args[1], scope, number, col)
     scope.densities[(name, len(symbols))] = DensitySpec(name, tuple(symbols), mean, variance)

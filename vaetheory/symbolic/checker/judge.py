@@ -35,6 +35,9 @@ class Settings:
     step_timeout: float
     n_points: int
     tolerance: float
+    #: time.monotonic() at which the whole run must end, and the bound it came from (seconds)
+    total_deadline: float | None = None
+    total_timeout: float | None = None
 
 
 @dataclasses.dataclass

@@ -50,7 +50,12 @@ def read_latex(text: str, scope: Scope) -> list[ParsedStep]:
                 continue
             lines = {t.line for t in chunk} | ({break_line} if break_line else set())
             note = next((annotations[ln] for ln in sorted(lines) if ln in annotations), None)
-            steps.append(StepParser(chunk, scope, body_text=text).step(b, note))
+            scope.start_step()
+            try:
+                steps.append(StepParser(chunk, scope, body_text=text).step(b, note))
+            except RecursionError:  # a safety net: MAX_NESTING is meant to stop this first
+                first = chunk[0]
+                raise DerivationSyntaxError(first.line, first.column, "less deeply nested input") from None
     return steps
 
 

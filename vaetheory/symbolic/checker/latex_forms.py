@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from vaetheory.symbolic.checker import expression as safe
 from vaetheory.symbolic.checker.gaussian import Expectation, GaussianDensity, KLDivergence
 from vaetheory.symbolic.checker.scope import GREEK, Scope
 from vaetheory.symbolic.checker.tokens import PARALLEL, Token
@@ -119,7 +120,7 @@ class LatexForms:
         self.error(r"a distribution: \mathcal{N}(mean, variance) or a density named in the header", tok)
 
     def _normal_params(self, mean, second) -> tuple[sp.Expr, sp.Expr]:
-        return (mean, second**2) if self.scope.normal_second == "std" else (mean, second)
+        return (mean, sp.Pow(second, 2)) if self.scope.normal_second == "std" else (mean, second)
 
     def density_value(self, name: str, tok: Token) -> sp.Expr:
         args = self.arguments()
@@ -192,8 +193,7 @@ class LatexForms:
             return sp.Derivative(operand, var)
         num = self._sub_parse(num_toks)
         den = self._sub_parse(den_toks)
-        del tok
-        return num / den
+        return safe.div(num, den, tok.line, tok.column)
 
     def _braced_tokens(self) -> list[Token]:
         tok = self.peek()
@@ -225,6 +225,7 @@ class LatexForms:
         if len(den) >= 2 and is_d(den[0]) and num and is_d(num[0]) and den[0].text == num[0].text:
             var_toks = den[1:]
             sub = type(self)(var_toks, self.scope, "")
+            sub.depth = self.depth
             var = sub.postfix()
             if sub.peek().kind != "end" or not isinstance(var, sp.Symbol):
                 return None
@@ -236,6 +237,7 @@ class LatexForms:
             self.error(r"a non-empty {...}")
         sub = type(self)(list(toks), self.scope, "")
         sub.lines = self.lines
+        sub.depth = self.depth
         value = sub.expr()
         if sub.peek().kind != "end":
             sub.error("an operator or the end of the braces")

@@ -13,6 +13,8 @@ import re
 
 import sympy as sp
 
+from vaetheory.symbolic.checker import expression as safe
+from vaetheory.symbolic.checker.expression import MAX_NESTING, check_deadline
 from vaetheory.symbolic.checker.gaussian import GaussianDensity
 from vaetheory.symbolic.checker.latex_forms import LatexForms
 from vaetheory.symbolic.checker.scope import GREEK, RENAMED, DerivationSyntaxError, Scope
@@ -38,6 +40,7 @@ class StepParser(LatexForms):
         last = tokens[-1]
         self.end = Token("end", "end of step", last.line, last.column + len(last.text))
         self.lines = body_text.splitlines()
+        self.depth = 0
 
     def peek(self, k: int = 0) -> Token:
         j = self.i + k
@@ -107,36 +110,51 @@ class StepParser(LatexForms):
         return text
 
     def expr(self) -> sp.Expr:
-        sign = -1 if self.accept("-") else (self.accept("+") and 1) or 1
-        value = sign * self.term()
+        start = self.peek()
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise DerivationSyntaxError(
+                start.line, start.column, f"braces, brackets and scripts nested at most {MAX_NESTING} deep",
+                f"deeper nesting at {start.text!r}",
+            )  # fmt: skip
+        check_deadline(self.scope.deadline, start.line, start.column)
+        negative = self.accept("-") is not None or (self.accept("+") and False)
+        first = self.term()
+        terms = [safe.neg(first, start.line, start.column) if negative else first]
         while True:
+            tok = self.peek()
             if self.accept("+"):
-                value = value + self.term()
+                terms.append(self.term())
             elif self.accept("-"):
-                value = value - self.term()
+                terms.append(safe.neg(self.term(), tok.line, tok.column))
             else:
-                return value
+                self.depth -= 1
+                return terms[0] if len(terms) == 1 else safe.add_all(terms, start.line, start.column)
+            check_deadline(self.scope.deadline, tok.line, tok.column)
 
     def term(self) -> sp.Expr:
-        value = self.power()
+        start = self.peek()
+        factors = [self.power()]
         while True:
             tok = self.peek()
             if tok.text in TIMES and tok.kind != "end":
                 self.next()
-                value = value * self.power()
+                factors.append(self.power())
             elif tok.text == "/" and tok.kind == "char":
                 self.next()
-                value = value / self.power()
+                factors.append(safe.div(sp.S.One, self.power(), tok.line, tok.column))
             elif self.starts_factor(tok):
-                value = value * self.power()
+                factors.append(self.power())
             else:
-                return value
+                return factors[0] if len(factors) == 1 else safe.mul_all(factors, start.line, start.column)
+            check_deadline(self.scope.deadline, tok.line, tok.column)
 
     def implicit_product(self) -> sp.Expr:
-        value = self.power()
+        start = self.peek()
+        factors = [self.power()]
         while self.starts_factor(self.peek()):
-            value = value * self.power()
-        return value
+            factors.append(self.power())
+        return factors[0] if len(factors) == 1 else safe.mul_all(factors, start.line, start.column)
 
     def starts_factor(self, tok: Token) -> bool:
         if tok.kind in ("letter", "number"):
@@ -156,8 +174,9 @@ class StepParser(LatexForms):
 
     def power(self) -> sp.Expr:
         base = self.postfix()
+        tok = self.peek()
         if self.accept("^"):
-            base = base ** self.script()
+            base = safe.power(base, self.script(), tok.line, tok.column)
         return base
 
     def script(self) -> sp.Expr:
@@ -175,7 +194,7 @@ class StepParser(LatexForms):
             return self.identifier(self.letter_name(tok), tok)
         if tok.text == "-":
             self.next()
-            return -self.script()
+            return safe.neg(self.script(), tok.line, tok.column)
         self.error("a superscript: {...}, a digit or a symbol")
 
     def group(self, opener: str) -> sp.Expr:
@@ -304,7 +323,7 @@ class StepParser(LatexForms):
         tok = self.peek()
         if tok.kind == "number":
             self.next()
-            return sp.Rational(tok.text)
+            return safe.number(tok.text, tok.line, tok.column)
         if tok.kind == "char" and tok.text in ("(", "[", "{"):
             return self.group(tok.text)
         if tok.kind != "cmd":

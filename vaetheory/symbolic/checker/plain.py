@@ -6,41 +6,45 @@ step's right-hand side), with ``REL`` one of ``= == <= >= < >``. ``^`` is a powe
 or ``KL(Normal(m1, v1), Normal(m2, v2))``, ``Normal(x, m, v)`` (a density value), ``diff(f, x)``
 and ``limit(f, x, a, '+')`` (kept unevaluated), and the densities named in the header, applied as
 ``p(x | z)``. Decimals are exact (``0.1`` is 1/10). ``# step: KIND [VAR]`` after a step names its
-kind. Only names, numbers, operators and brackets are accepted: no attributes, keywords or
-underscore names (nothing is executed).
+kind. The text is read by :mod:`~vaetheory.symbolic.checker.expression` (NFKC-normalised,
+ASCII names, a fixed table of functions, built into sympy objects directly): nothing is executed.
 """
 
 from __future__ import annotations
 
-import io
-import keyword
 import re
-import tokenize
 
 import sympy as sp
-from sympy.parsing.sympy_parser import convert_xor, parse_expr, rationalize, standard_transformations
 
+from vaetheory.symbolic.checker.expression import CONSTANTS, FUNCTIONS, MAX_INPUT_CHARS, build_expression
 from vaetheory.symbolic.checker.gaussian import Expectation, GaussianDensity, KLDivergence
 from vaetheory.symbolic.checker.scope import DerivationSyntaxError, Scope
 from vaetheory.symbolic.checker.tokens import ParsedStep
 
-_REL = re.compile(r"(<=|>=|==|=|<|>)")
 _ANNOTATION = re.compile(r"#\s*step:\s*([A-Za-z-]+)(?:\s+(\S+))?")
-_BUILTINS = {"log", "exp", "sqrt", "pi", "oo", "E", "Normal", "KL", "diff", "limit", "Derivative", "Limit"}
-_BUILTINS |= {"Rational", "Abs", "I"}
+#: most derivative orders in diff(f, x, n)
+_MAX_ORDER = 10
 
 
 class _Dist:
     """``Normal(m, v)`` used as a distribution (in ``E`` and ``KL``)."""
 
     def __init__(self, mean, variance, point=None):
-        self.mean, self.variance, self.point = sp.sympify(mean), sp.sympify(variance), point
+        for value in (mean, variance):
+            if not isinstance(value, sp.Expr):
+                raise TypeError("Normal takes expressions")
+        self.mean, self.variance, self.point = mean, variance, point
+
+    def describe(self) -> str:
+        return "a distribution Normal(mean, variance), not an expression"
 
 
 def _normal(*args):
     if len(args) == 2:
         return _Dist(*args)
     if len(args) == 3:
+        if not all(isinstance(a, sp.Expr) for a in args):
+            raise TypeError("Normal takes expressions")
         return GaussianDensity(*args)
     raise TypeError("Normal takes (mean, variance) or (x, mean, variance)")
 
@@ -53,49 +57,85 @@ def _as_dist(value) -> _Dist:
     raise TypeError("expected Normal(mean, variance) or a density named in the header")
 
 
-def _expect(body, var, dist):
+def _expect(*args):
+    if len(args) != 3 or not isinstance(args[0], sp.Expr) or not isinstance(args[1], sp.Symbol):
+        raise TypeError("E takes (f, z, Normal(mean, variance)) with z a symbol")
+    body, var, dist = args
     dist = _as_dist(dist)
     return Expectation(body, var, dist.mean, dist.variance)
 
 
-def _kl(q, p):
-    q, p = _as_dist(q), _as_dist(p)
+def _kl(*args):
+    if len(args) != 2:
+        raise TypeError("KL takes two distributions: KL(q(z) || p(z)) or KL(Normal(m1, v1), Normal(m2, v2))")
+    q, p = _as_dist(args[0]), _as_dist(args[1])
     return KLDivergence(q.mean, q.variance, p.mean, p.variance)
 
 
-def _limit(f, x, a, direction="+-"):
-    return sp.Limit(f, x, a, dir=str(direction))
+def _diff(*args):
+    if len(args) < 2 or not isinstance(args[0], sp.Expr):
+        raise TypeError("diff takes (f, x), (f, x, n) or (f, x, y, ...)")
+    spec = list(args[1:])
+    for k, item in enumerate(spec):
+        if isinstance(item, sp.Integer) and k > 0 and isinstance(spec[k - 1], sp.Symbol):
+            if not 1 <= int(item) <= _MAX_ORDER:
+                raise TypeError(f"a derivative's order must be 1..{_MAX_ORDER}")
+        elif not isinstance(item, sp.Symbol):
+            raise TypeError("diff differentiates by symbols")
+    return sp.Derivative(*args)
 
 
-def check_tokens(text: str, line: int, column: int) -> list[str]:
-    """The names in ``text``; raise on anything that is not a name, number, operator or bracket."""
-    names: list[str] = []
+def _limit(*args):
+    if len(args) not in (3, 4) or not isinstance(args[1], sp.Symbol):
+        raise TypeError("limit takes (f, x, a) or (f, x, a, '+' | '-' | '+-')")
+    f, x, a = args[:3]
+    direction = args[3] if len(args) == 4 else "+-"
+    if not isinstance(direction, str) or not all(isinstance(e, sp.Expr) for e in (f, a)):
+        raise TypeError("limit takes (f, x, a) or (f, x, a, '+' | '-' | '+-')")
+    return sp.Limit(f, x, a, dir=direction)
+
+
+#: the functions of plain derivations: the shared table, then the checker's forms
+PLAIN_FUNCTIONS = dict(FUNCTIONS)
+PLAIN_FUNCTIONS.update({
+    "E": _expect, "Normal": _normal, "KL": _kl, "diff": _diff, "Derivative": _diff,
+    "limit": _limit, "Limit": _limit,
+})  # fmt: skip
+PLAIN_FUNCTIONS.pop("Matrix")
+PLAIN_CONSTANTS = {k: v for k, v in CONSTANTS.items() if k in ("pi", "oo", "I")}
+
+
+def parse_plain_expr(text: str, scope: Scope, line: int, column: int) -> sp.Expr:
+    """One expression in plain syntax, its names resolved with ``scope`` (nothing is compiled)."""
+    text = text.replace("||", ",").replace("|", ",")
+    if not text.strip():
+        raise DerivationSyntaxError(line, column, "an expression")
+    if len(text) > MAX_INPUT_CHARS:
+        raise DerivationSyntaxError(line, column, f"an expression of at most {MAX_INPUT_CHARS} characters")
     _check_brackets(text, line, column)
-    try:
-        toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
-        raise DerivationSyntaxError(line, column, "balanced brackets", str(exc)) from None
-    prev = None
-    for tok in toks:
-        col = column + tok.start[1]
-        if tok.type == tokenize.NAME:
-            if keyword.iskeyword(tok.string) or tok.string.startswith("_"):
-                raise DerivationSyntaxError(line, col, "a symbol name", repr(tok.string))
-            if prev is not None and prev.string == ".":
-                raise DerivationSyntaxError(line, col - 1, "an operator", "'.'")
-            names.append(tok.string)
-        elif tok.type == tokenize.OP and tok.string not in "+-*/^()[],**":
+    functions = dict(PLAIN_FUNCTIONS)
+    for name in scope.density_names():
+        functions[name] = _density_caller(scope, name, line, column)
+
+    def symbol(name: str, col: int):
+        if name == "E":
             raise DerivationSyntaxError(
-                line, col, "an operator (+ - * / ^ **) or a bracket", repr(tok.string)
+                line, col, "E(f, z, Normal(mean, variance)) (an expectation), or e for Euler's number", "E"
             )
-        elif tok.type == tokenize.STRING and tok.string.strip("'\"") not in ("+", "-", "+-"):
-            raise DerivationSyntaxError(line, col, "'+', '-' or '+-' (a limit's direction)", tok.string)
-        elif tok.type == tokenize.ERRORTOKEN and tok.string.strip():
-            raise DerivationSyntaxError(
-                line, col, "a name, a number, an operator or a bracket", repr(tok.string)
-            )
-        prev = tok
-    return names
+        if name in scope.density_names():
+            raise DerivationSyntaxError(line, col, f"{name}(...) applied to its arguments (it is a density)")
+        return scope.symbol(name, line, col)
+
+    value = build_expression(
+        text, line, column, symbol, functions=functions, constants=PLAIN_CONSTANTS, deadline=scope.deadline
+    )
+    if isinstance(value, _Dist):
+        raise DerivationSyntaxError(
+            line, column, "an expression, not a distribution", "Normal(mean, variance)"
+        )
+    if not isinstance(value, sp.Expr):
+        raise DerivationSyntaxError(line, column, "an expression", type(value).__name__)
+    return value
 
 
 def _check_brackets(text: str, line: int, column: int) -> None:
@@ -117,42 +157,10 @@ def _check_brackets(text: str, line: int, column: int) -> None:
         )
 
 
-def parse_plain_expr(text: str, scope: Scope, line: int, column: int) -> sp.Expr:
-    """One expression in sympy syntax, its names resolved with ``scope``."""
-    text = text.replace("||", ",").replace("|", ",")
-    if not text.strip():
-        raise DerivationSyntaxError(line, column, "an expression")
-    names = check_tokens(text, line, column)
-    local: dict = {
-        "log": sp.log, "exp": sp.exp, "sqrt": sp.sqrt, "pi": sp.pi, "oo": sp.oo, "E": _expect,
-        "Normal": _normal, "KL": _kl, "diff": sp.Derivative, "Derivative": sp.Derivative,
-        "limit": _limit, "Limit": _limit, "Rational": sp.Rational, "Abs": sp.Abs, "I": sp.I,
-    }  # fmt: skip
-    for name in names:
-        if name in local:
-            continue
-        if name in scope.density_names():
-            local[name] = _density_caller(scope, name, line, column)
-        else:
-            local[name] = scope.symbol(name, line, column + text.find(name))
-    try:
-        value = parse_expr(text, local_dict=local, global_dict={"Integer": sp.Integer, "Float": sp.Float,
-                           "Rational": sp.Rational, "Symbol": sp.Symbol},
-                           transformations=(*standard_transformations, convert_xor, rationalize))  # fmt: skip
-    except SyntaxError as exc:
-        offset = (exc.offset or 1) - 1
-        raise DerivationSyntaxError(line, column + max(offset, 0), "a complete expression", exc.msg) from None
-    except (TypeError, ValueError) as exc:
-        raise DerivationSyntaxError(line, column, "well-formed arguments", str(exc)) from None
-    if isinstance(value, _Dist):
-        raise DerivationSyntaxError(
-            line, column, "an expression, not a distribution", "Normal(mean, variance)"
-        )
-    return sp.sympify(value)
-
-
 def _density_caller(scope: Scope, name: str, line: int, column: int):
     def call(*args):
+        if not all(isinstance(a, sp.Expr) for a in args):
+            raise TypeError(f"{name}(...) takes expressions")
         spec = scope.density(name, len(args), line, column)
         return GaussianDensity(*spec.apply(args))
 
@@ -175,6 +183,7 @@ def read_plain(text: str, scope: Scope) -> list[ParsedStep]:
                 number, col, "a relation (=, <=, >=, <, >) in the step", repr(body.strip())
             )
         (lhs_text, lhs_col), rel, (rhs_text, rhs_col), rel_col = parts
+        scope.start_step()
         lhs = None if not lhs_text.strip() else parse_plain_expr(lhs_text, scope, number, lhs_col)
         rhs = parse_plain_expr(rhs_text, scope, number, rhs_col)
         rel = "=" if rel == "==" else rel

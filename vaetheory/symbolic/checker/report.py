@@ -47,15 +47,21 @@ class DerivationCheck(Result):
     warnings: tuple[str, ...]
     definitions: dict[str, str]
     provenance: dict[str, Any]
+    strict: bool = False
 
     @property
     def all_hold(self) -> bool:
         return all(s.verdict == "holds" for s in self.steps)
 
     @property
+    def all_proved(self) -> bool:
+        """Every step holds by a symbolic proof (no numeric evidence)."""
+        return all(s.verdict == "holds" and s.evidence == "symbolic" for s in self.steps)
+
+    @property
     def exit_code(self) -> int:
-        """0 when every step holds, 1 otherwise (a step fails or could not be decided)."""
-        return 0 if self.all_hold else 1
+        """0 when every step holds (with ``strict``: by proof), 1 otherwise."""
+        return 0 if (self.all_proved if self.strict else self.all_hold) else 1
 
     def to_text(self) -> str:
         return render_text(self)
@@ -102,6 +108,9 @@ def render_text(check: DerivationCheck) -> str:
     held = sum(s.verdict == "holds" for s in check.steps)
     tail = f"first failure: line {check.first_failure}" if check.first_failure else "no step fails"
     lines.append(f"{held} of {n} steps hold; {tail}.")
+    if check.strict:
+        proved = sum(s.verdict == "holds" and s.evidence == "symbolic" for s in check.steps)
+        lines.append(f"--strict: {proved} of {n} steps proved symbolically.")
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 
 import sympy as sp
 
@@ -62,6 +63,20 @@ def canonical_name(text: str) -> str:
     return RENAMED.get(name, name)
 
 
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def checked_name(text: str, line: int, column: int) -> str:
+    """:func:`canonical_name` of ``text``, refused unless it is an ASCII name."""
+    name = canonical_name(text)
+    if not _NAME.fullmatch(name):
+        raise DerivationSyntaxError(
+            line, column, "a symbol name: an ASCII letter, then letters, digits or '_' (or a LaTeX spelling)",
+            repr(text.strip()),
+        )  # fmt: skip
+    return name
+
+
 @dataclasses.dataclass(frozen=True)
 class DensitySpec:
     r"""A named Gaussian density ``name(params) = Normal(mean, variance)``.
@@ -77,11 +92,7 @@ class DensitySpec:
     def apply(self, args) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
         """``(point, mean, variance)`` with the arguments put for the parameters."""
         table = dict(zip(self.params, args))
-        return (
-            sp.sympify(args[0]),
-            sp.sympify(self.mean).xreplace(table),
-            sp.sympify(self.variance).xreplace(table),
-        )
+        return (args[0], self.mean.xreplace(table), self.variance.xreplace(table))
 
 
 @dataclasses.dataclass
@@ -98,6 +109,18 @@ class Scope:
     labels: dict[sp.Expr, str] = dataclasses.field(default_factory=dict)
     latex_names: dict[sp.Symbol, str] = dataclasses.field(default_factory=dict)
     bound: list[dict[str, sp.Symbol]] = dataclasses.field(default_factory=list)
+    #: time.monotonic() by which reading the current step must end (None: no bound)
+    deadline: float | None = None
+    #: seconds each step may take to read (the per-step bound), and the end of the whole run
+    step_seconds: float | None = None
+    total_deadline: float | None = None
+
+    def start_step(self) -> None:
+        """Start the time bound of reading one step (or header line)."""
+        ends = [t for t in (self.total_deadline,) if t is not None]
+        if self.step_seconds is not None:
+            ends.append(time.monotonic() + self.step_seconds)
+        self.deadline = min(ends) if ends else None
 
     def density_names(self) -> set[str]:
         return {name for name, _ in self.densities}

@@ -21,6 +21,7 @@ wrong line still fails, and its corrected expression comes from the start.
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import sympy as sp
 
@@ -82,7 +83,20 @@ class StepChecker(Judge):
         self.steps_seen = 0
 
     def check(self, step: ParsedStep) -> StepVerdict:
-        deadline = Deadline(self.settings.step_timeout)
+        seconds = self.settings.step_timeout
+        if self.settings.total_deadline is not None:
+            left = self.settings.total_deadline - time.monotonic()
+            if left <= 0:
+                self.chain = None
+                self.last_rhs = None
+                self.steps_seen += 1
+                reason = (
+                    f"not checked: the run's total time bound ({self.settings.total_timeout:g} s, "
+                    "--total-timeout) was reached"
+                )
+                return self._verdict(step, "undecided", None, reason, kind="identity")
+            seconds = min(seconds, left)
+        deadline = Deadline(seconds)
         self.steps_seen += 1
         try:
             return self._check(step, deadline)

@@ -13,6 +13,8 @@ import re
 
 import sympy as sp
 
+from vaetheory.symbolic.checker.expression import check_ascii
+
 ENV = re.compile(r"\\begin\{(align\*?|equation\*?|gather\*?|multline\*?|eqnarray\*?)\}(.*?)\\end\{\1\}", re.S)
 DISPLAY = re.compile(r"\$\$(.*?)\$\$|\\\[(.*?)\\\]", re.S)
 ANNOTATION = re.compile(r"step:\s*([A-Za-z-]+)(?:\s+(\S+))?")
@@ -103,6 +105,8 @@ def tokenize(text: str, offset: int, body: str, pos: Positions, annotations: dic
             m = re.match(r"\d*\.?\d+|\d+", body[i:])
             tokens.append(Token("number", m.group(0), line, col))
             i += len(m.group(0))
+        elif ord(ch) > 127:
+            check_ascii(ch, line, col)
         elif ch.isalpha():
             tokens.append(Token("letter", ch, line, col))
             i += 1
