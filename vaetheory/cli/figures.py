@@ -22,13 +22,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "the data drawn. The same seed gives the same data."
         ),
     )
-    parser.add_argument("--out", required=True, metavar="DIR", help="output directory (created if needed)")
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="output directory (created if needed; locked while figures are made)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the figures DIR already holds (without it such a DIR is refused)",
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
         help="small sizes and few steps (a few minutes in all, most of it the thesis area's training)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed in [0, 2**63 - 1] (default: 0)")
     parser.add_argument(
         "--only",
         type=_area_list,
@@ -40,21 +50,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-    import time
-    from pathlib import Path
+    from vaetheory._validation import check_int
+    from vaetheory.figures import FIGURE_MODULES
+    from vaetheory.rundir import RunDirectory
 
-    from vaetheory.figures import FIGURE_MODULES, make_all
-    from vaetheory.plots.style import prepare_output_dir
-
-    if args.seed < 0:
-        raise ValueError(f"--seed must be a non-negative integer; got {args.seed}")
+    check_int("--seed", args.seed, low=0, high=2**63 - 1)
     areas = FIGURE_MODULES if args.only is None else args.only
     unknown = [a for a in areas if a not in FIGURE_MODULES]
     if unknown:
         known = ", ".join(FIGURE_MODULES) or "(none registered)"
         raise ValueError(f"--only: unknown area {', '.join(unknown)}; areas are: {known}")
-    out = prepare_output_dir(args.out)  # clear error for a file in the way or a read-only place
+    # clear errors for a file in the way, a read-only place, another writer, earlier figures
+    run_dir = RunDirectory(
+        args.out,
+        markers=tuple(f"{area}/*.json" for area in FIGURE_MODULES),
+        overwrite=args.overwrite,
+        what="set of figures",
+        remove_on_overwrite=(),  # each figure file is replaced as it is written
+    )
+    with run_dir:
+        return _make(run_dir.path, areas, args)
+
+
+def _make(out, areas, args) -> int:
+    import sys
+    import time
+    from pathlib import Path
+
+    from vaetheory.figures import make_all
+
     if not areas:
         print("no figure areas are registered; nothing written", file=sys.stderr)
         return 0

@@ -4,7 +4,8 @@
 [--quick] [--seed S]`` trains the thesis chapter's configurations
 (:mod:`vaetheory.empirical.thesis`), writes ``DIR/results.json``, ``DIR/table.md``,
 ``DIR/summary.md`` and the figures, and prints the table and each claim's verdict. Rerunning with
-the same options resumes: finished configurations are skipped.
+the same options and ``--resume`` resumes: finished configurations are skipped; ``--overwrite``
+replaces the run. The directory is locked while the study runs.
 """
 
 from __future__ import annotations
@@ -28,11 +29,20 @@ def register(subparsers) -> None:
             "The thesis chapter 5 study: learned decoder variance; fixed sigma 1 and 1e-4; beta-VAE with "
             "beta 0.01 and 4 (sigma 1); latent sizes 2 and 20. Trains each configuration with the same "
             "seed, evaluates it on held-out data, and writes results.json, study.json, table.md, "
-            "summary.md and the figures into --out. An interrupted run resumes: rerun the same command."
+            "summary.md and the figures into --out. An interrupted run resumes: rerun the same command with "
+            "--resume (--overwrite starts over). --out is locked while the study runs."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    thesis.add_argument("--out", required=True, help="output directory (created; reused to resume)")
+    thesis.add_argument("--out", required=True, help="output directory (created; reused with --resume)")
+    thesis.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out (finished configurations are skipped)",
+    )
+    thesis.add_argument(
+        "--overwrite", action="store_true", help="replace the run in --out (its results and checkpoints)"
+    )
     thesis.add_argument(
         "--data",
         default="digits",
@@ -45,7 +55,12 @@ def register(subparsers) -> None:
         help="directory with train-images-idx3-ubyte and t10k-images-idx3-ubyte (.gz or not)",
     )
     thesis.add_argument("--quick", action="store_true", help="short training (about a minute on digits)")
-    thesis.add_argument("--seed", type=int, default=0, help="seed of the split, initialisation and sampling")
+    thesis.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the split, initialisation and sampling, in [0, 2**63 - 1]",
+    )
     thesis.add_argument("--no-figures", action="store_true", help="write the numbers only")
     thesis.set_defaults(func=run)
 
@@ -61,8 +76,16 @@ def run(args) -> int:
     from vaetheory.empirical.thesis_claims import TABLE_HEADERS, check_claims, table_rows
     from vaetheory.empirical.thesis_run import reproduce_thesis_chapter
 
+    if args.resume and args.overwrite:
+        raise ValueError("give --resume (continue the run) or --overwrite (replace it), not both")
     reproduction = reproduce_thesis_chapter(
-        args.out, data=args.data, data_dir=args.data_dir, quick=args.quick, seed=args.seed
+        args.out,
+        data=args.data,
+        data_dir=args.data_dir,
+        quick=args.quick,
+        seed=args.seed,
+        resume=args.resume,
+        overwrite=args.overwrite,
     )
     written = []
     if not args.no_figures:

@@ -3,7 +3,8 @@
 :func:`reproduce_thesis_chapter` trains and evaluates every configuration into ``out_dir``:
 
 * ``run.json``: what the run is (data, seed, settings); a rerun with other options is refused
-  rather than mixing results;
+  rather than mixing results, and the directory is locked for the run
+  (:class:`vaetheory.rundir.RunDirectory`; every file below is written atomically);
 * ``configs/<name>/result.json`` and ``arrays.npz``: one configuration's measurements and images,
   written when it is finished (atomically); a rerun skips every configuration that has them;
 * ``configs/<name>/training/``: the training log and checkpoints of
@@ -18,8 +19,9 @@ Progress is one line per configuration on stderr.
 from __future__ import annotations
 
 import dataclasses
-import json
+import io
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -43,6 +45,7 @@ from vaetheory.empirical.thesis import (
 )
 from vaetheory.provenance import provenance
 from vaetheory.results import Result, dumps, to_jsonable
+from vaetheory.rundir import RunDirectory, atomic_write, atomic_write_json, read_json
 
 #: how many leading eigenvalues of the data covariance go into results.json
 N_SPECTRUM = 64
@@ -70,10 +73,8 @@ class ThesisReproduction(Result):
         return {c.config: c for c in self.configurations}
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+#: the files of a reproduction at the top of its directory (``run.json`` marks one)
+RUN_FILES = ("run.json", "study.json", "results.json", "table.md", "summary.md")
 
 
 def _run_key(data: str, data_dir, seed: int, quick: bool, settings: RunSettings) -> dict[str, Any]:
@@ -88,24 +89,34 @@ def _run_key(data: str, data_dir, seed: int, quick: bool, settings: RunSettings)
     )
 
 
-def _check_run_key(out: Path, key: dict[str, Any]) -> None:
+def _check_run_key(out: Path, key: dict[str, Any], *, resume: bool, overwrite: bool) -> None:
+    """Refuse a directory holding another run (or, without ``resume``, any run); record ``key``."""
     path = out / "run.json"
-    if path.exists():
-        old = json.loads(path.read_text())
-        if old != key:
+    if path.exists() and not overwrite:
+        old = read_json(path, what="run record")
+        if not isinstance(old, dict) or old != key:
+            old = old if isinstance(old, dict) else {}
             diff = sorted(k for k in key if old.get(k) != key[k])
             raise ValueError(
                 f"output directory {str(out)!r} holds a run with other options ({', '.join(diff)} differ); "
-                "resume it with the same options or choose another --out"
+                "resume it with the same options, replace it with --overwrite or choose another --out"
             )
-    else:
-        _write_atomic(path, json.dumps(key, indent=2) + "\n")
+        if not resume:
+            raise ValueError(
+                f"output directory {str(out)!r} already holds this run (run.json); continue it with --resume "
+                "(finished configurations are skipped) or replace it with --overwrite"
+            )
+    atomic_write_json(path, key)
 
 
 def load_configuration_result(config_dir: Path) -> ConfigurationResult:
     """A finished configuration's :class:`ConfigurationResult` from its ``result.json``."""
-    raw = json.loads((Path(config_dir) / "result.json").read_text())
+    path = Path(config_dir) / "result.json"
+    raw = read_json(path, what="configuration result")
     fields = {f.name for f in dataclasses.fields(ConfigurationResult)}
+    missing = sorted(fields - set(raw)) if isinstance(raw, dict) else ["(not an object)"]
+    if missing:
+        raise ValueError(f"configuration result {str(path)!r} is damaged: it lacks {', '.join(missing)}")
     kwargs = {k: raw[k] for k in fields}
     for k in ("kl_per_dimension", "activity"):
         kwargs[k] = tuple(kwargs[k])
@@ -153,8 +164,17 @@ def _train_and_evaluate(
     )
     start = time.perf_counter()
     train_dir = config_dir / "training"
+    # resume an interrupted configuration from its checkpoint; one killed before its first
+    # checkpoint has nothing to resume and starts over
     resume = (train_dir / CHECKPOINT).exists()
-    trained = train(train_config, data=data.x_train, out_dir=train_dir, resume=resume, progress=progress)
+    trained = train(
+        train_config,
+        data=data.x_train,
+        out_dir=train_dir,
+        resume=resume,
+        overwrite=not resume,
+        progress=progress,
+    )
     seconds = time.perf_counter() - start
     metrics, arrays = evaluate_configuration(trained.model, config, data.x_test, settings, seed=seed)
     linear = linear_prediction(moments, config, data.x_test)
@@ -180,9 +200,10 @@ def _train_and_evaluate(
         ),
         **metrics,
     )
-    np.savez(config_dir / "arrays.tmp.npz", **arrays)
-    os.replace(config_dir / "arrays.tmp.npz", config_dir / "arrays.npz")
-    _write_atomic(config_dir / "result.json", result.to_json() + "\n")
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write(config_dir / "arrays.npz", buffer.getvalue())
+    atomic_write(config_dir / "result.json", result.to_json() + "\n")
     return result
 
 
@@ -230,6 +251,8 @@ def reproduce_thesis_chapter(
     progress: bool = True,
     configurations: Sequence[ThesisConfiguration] | None = None,
     settings: RunSettings | None = None,
+    resume: bool = True,
+    overwrite: bool = False,
 ) -> ThesisReproduction:
     """Train and evaluate the chapter's configurations into ``out_dir``; resume an interrupted run.
 
@@ -239,11 +262,14 @@ def reproduce_thesis_chapter(
     the differences between them come from the configuration alone. Torch runs on one thread
     meanwhile (these small networks train fastest so, and a busy machine does not oversubscribe);
     the previous thread count is restored afterwards.
-    """
-    from vaetheory.empirical.thesis_claims import render_summary, render_table
-    from vaetheory.plots.style import prepare_output_dir
 
-    seed = check_int("seed", seed, low=0)
+    ``out_dir`` is locked for the run (a second writer is refused, naming the holder). A directory
+    holding a run with other options is refused; one holding this run is continued with
+    ``resume=True`` (the default here; the command line asks for ``--resume``) and replaced with
+    ``overwrite=True`` (its files and ``configs/`` are removed first).
+    """
+
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
     settings = settings or (QUICK_SETTINGS if quick else DEFAULT_SETTINGS)
     configs = tuple(configurations or thesis_configurations())
     names = [c.name for c in configs]
@@ -252,9 +278,37 @@ def reproduce_thesis_chapter(
     thesis_data = load_thesis_data(
         data, data_dir, seed=seed, max_train=settings.max_train, max_test=settings.max_test
     )
-    out = prepare_output_dir(out_dir)
+    run_dir = RunDirectory(
+        out_dir,
+        markers=("run.json",),
+        resume=not overwrite,  # which runs may be continued is decided by _check_run_key
+        overwrite=overwrite,
+        what="thesis-ch5 reproduction",
+        remove_on_overwrite=RUN_FILES,
+    )
+    with run_dir:
+        if overwrite:
+            shutil.rmtree(run_dir.path / "configs", ignore_errors=True)
+        return _reproduce(
+            run_dir.path,
+            data,
+            data_dir,
+            quick,
+            seed,
+            settings,
+            configs,
+            thesis_data,
+            resume,
+            overwrite,
+            progress,
+        )
+
+
+def _reproduce(out, data, data_dir, quick, seed, settings, configs, thesis_data, resume, overwrite, progress):
+    from vaetheory.empirical.thesis_claims import render_summary, render_table
+
     key = _run_key(data, data_dir, seed, quick, settings)
-    _check_run_key(out, key)
+    _check_run_key(out, key, resume=resume, overwrite=overwrite)
     moments = data_moments(thesis_data.x_train)
     parameters = {**key, "n_train": len(thesis_data.x_train), "n_test": len(thesis_data.x_test)}
     _log(
@@ -288,10 +342,10 @@ def reproduce_thesis_chapter(
         provenance=provenance(seed=seed, parameters=parameters),
     )
     record = reproduction.to_dict()
-    _write_atomic(out / "study.json", dumps(record) + "\n")
-    _write_atomic(out / "results.json", dumps(results_records(record)) + "\n")
-    _write_atomic(out / "table.md", render_table(reproduction) + "\n")
-    _write_atomic(out / "summary.md", render_summary(reproduction) + "\n")
+    atomic_write(out / "study.json", dumps(record) + "\n")
+    atomic_write(out / "results.json", dumps(results_records(record)) + "\n")
+    atomic_write(out / "table.md", render_table(reproduction) + "\n")
+    atomic_write(out / "summary.md", render_summary(reproduction) + "\n")
     return reproduction
 
 
@@ -312,7 +366,7 @@ def load_reproduction(out_dir: str | os.PathLike[str]) -> ThesisReproduction:
     path = Path(out_dir) / "study.json"
     if not path.is_file():
         raise ValueError(f"{str(path)!r} does not exist; run `vaetheory reproduce thesis-ch5` first")
-    raw = json.loads(path.read_text())
+    raw = read_json(path, what="study record")
     fields = {f.name for f in dataclasses.fields(ThesisReproduction)}
     kwargs = {k: raw[k] for k in fields}
     kwargs["configurations"] = tuple(
