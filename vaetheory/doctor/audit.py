@@ -699,7 +699,8 @@ def audit_loss(
     ``torch.nn.GaussianNLLLoss`` and for callables with three required arguments, else ``"none"``.
     The loss is evaluated in float64 at zero residual (where a Gaussian NLL is smallest) for
     variances from 1 down to 1e-300 and, for a loss module with parameters, along the direction
-    of its parameters that lowers it. ``loss_infimum`` is its smallest value; ``loss_reduction``
+    of its parameters that lowers it. ``loss_infimum`` is its smallest value on a batch of one point
+    of ``data_dim`` dimensions (times the batch size for ``reduction='sum'``); ``loss_reduction``
     what one value averages over, measured from how the loss scales with batch and dimension.
     """
     arg = _loss_argument(loss_fn, argument)

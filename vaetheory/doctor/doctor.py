@@ -226,6 +226,7 @@ class Doctor:
             set()
         )  # distinct data values seen (up to a cap), for the quantisation floor
         self._levels_capped = False
+        self._seen = 0
         self._data_var: list[float] = []
         self._bound_per_point: float | None = None  # from a log's own "bound" column
 
@@ -254,8 +255,17 @@ class Doctor:
             return variance_floor_bound(self.data_dim, self.floor_variance)
         return self._bound_per_point
 
+    def _floor_value_only(self) -> bool:
+        """The declared floor bounds only the value used in the loss (GaussianNLLLoss's eps)."""
+        return self.floor_method == "gaussian_nll" or (self.audit is not None and self.audit.bounds == "value")
+
     def _floor_in_effect(self) -> bool:
-        return self.floor_variance is not None and math.log(self.floor_variance) > LOG_TINY[self.dtype]
+        """A floor that stops the variance the model produces (not a value-only clamp) above dtype's range."""
+        return (
+            self.floor_variance is not None
+            and not self._floor_value_only()
+            and math.log(self.floor_variance) > LOG_TINY[self.dtype]
+        )
 
     # -- observing -------------------------------------------------------------------------------
 
@@ -380,7 +390,9 @@ class Doctor:
     def _note_levels(self, xa: np.ndarray) -> None:
         if self._levels_capped:
             return
-        values = np.unique(xa[np.isfinite(xa)])
+        finite = xa[np.isfinite(xa)]
+        self._seen += int(finite.size)
+        values = np.unique(finite)
         self._levels.update(values[:5000].tolist())
         if len(self._levels) > 4096:
             self._levels_capped = True
@@ -426,7 +438,8 @@ class Doctor:
 
     def suggested_floor(self) -> tuple[float, str]:
         """A floor on the variance that would stop the fall, and where it comes from."""
-        if not self._levels_capped and len(self._levels) >= 2:
+        # quantised data: few distinct values, each seen many times (not merely a small continuous sample)
+        if not self._levels_capped and 2 <= len(self._levels) <= 256 and self._seen >= 8 * len(self._levels):
             levels = np.array(sorted(self._levels))
             delta = float(np.min(np.diff(levels)))
             if delta > 0:
@@ -533,7 +546,12 @@ class Doctor:
         if o.mse is not None:
             ref, _ = self._mse_reference()
             recent = [p.mse for p in self._obs[-self.window :] if p.mse is not None]
-            if ref is not None and len(self._mse_series()) > self.early_observations and recent:
+            # the recent window must not overlap the early observations the reference comes from (early
+            # training has a high MSE that would inflate the recent mean)
+            enough = len(self._mse_series()) >= self.early_observations + self.window
+            if self.reference_mse is not None:
+                enough = len(self._mse_series()) >= min(self.window, self.early_observations)
+            if ref is not None and enough and recent:
                 current = float(np.mean(recent))
                 if current > self.mean_neglect_ratio * ref:
                     out.append(
@@ -548,7 +566,9 @@ class Doctor:
                             "fit get worse (try beta-NLL, beta = 0.5, or a faithful fit)",
                         )
                     )
-        if o.kl_per_dim is not None and o.kl_per_dim and max(o.kl_per_dim) < KL_ACTIVE_NATS:
+        # not in the first early_observations: a freshly initialised encoder sits on the prior (KL ~ 0)
+        late = len(self._obs) > self.early_observations
+        if late and o.kl_per_dim is not None and o.kl_per_dim and max(o.kl_per_dim) < KL_ACTIVE_NATS:
             out.append(
                 self._finding(
                     "posterior_collapse",
