@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Reproducing the thesis chapter: what each common "fix" does to a Gaussian VAE
 #
-# The thesis chapter "Variational Autoencoders: theory and implementations" (chapter 5; seed 004)
+# The thesis chapter "Variational Autoencoders: theory and implementations" (chapter 5)
 # trains the *simple VAE* (a learned decoder variance) and the tricks found in common code: a fixed
 # decoder standard deviation $\sigma=1$ (the MSE objective), a tiny fixed $\sigma=10^{-4}$, and
 # $\beta$-VAEs with a small and a large $\beta$. `vaetheory reproduce thesis-ch5` trains and

@@ -1,6 +1,6 @@
 """The thread's second answer (lambda vs sigma*) and the verdict table, against numeric routes.
 
-theory section 1 (the lambda-vs-sigma* question); seeds 000-003.
+theory section 1 (the lambda-vs-sigma* question); the Cross Validated thread.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="verdicts (correct / wrong / correct under a condition) on the thread's claims, proved by sympy",
         description=(
             "Every claim made in the Cross Validated thread 'Is the optimization of the Gaussian VAE "
-            "well-posed?' (seeds 000-003: the question, three answers, the comments), with a verdict, "
+            "well-posed?' (the question, three answers, the comments), with a verdict, "
             "the condition where one is needed, and the sympy expression and checks that prove it."
         ),
     )

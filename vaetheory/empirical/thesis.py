@@ -1,6 +1,6 @@
 r"""The thesis chapter's study: what each common "fix" does to a Gaussian VAE.
 
-The chapter (seed 004, "Variational Autoencoders: theory and implementations", chapter 5) trains the
+The chapter ("Variational Autoencoders: theory and implementations", chapter 5) trains the
 *simple VAE* -- p(z) = N(0, I), p(x|z) = N(\mu(z), diag \sigma^2(z)) with a learned decoder variance,
 q(z|x) = N(m(x), diag s^2(x)) -- on MNIST and compares it with the implementation tricks found in
 common code:

@@ -1,6 +1,6 @@
 """What a run of the thesis chapter's study shows, claim by claim, in numbers.
 
-Each claim of the chapter (seed 004, chapter 5) is checked by :func:`check_claims` against a stated
+Each claim of the chapter (chapter 5) is checked by :func:`check_claims` against a stated
 criterion on the held-out measurements of :class:`vaetheory.empirical.thesis.ConfigurationResult`;
 :func:`render_summary` and :func:`render_table` write them as Markdown. Every number printed is
 read from the run's results; nothing is typed in.

@@ -1,4 +1,4 @@
-"""Figures of the thesis chapter's study (seed 004, chapter 5), drawn from a reproduction run.
+"""Figures of the thesis chapter's study (chapter 5), drawn from a reproduction run.
 
 * ``reconstructions_z<q>``: held-out originals over each configuration's reconstruction
   (chapter figures 5.4-5.5, 5.9-5.11, 5.13-5.14);

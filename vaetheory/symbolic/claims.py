@@ -1,8 +1,8 @@
 r"""A verdict, backed by sympy, for every claim made in the Cross Validated thread.
 
-The thread (seeds 000-003): "Is the optimization of the Gaussian VAE well-posed?" -- the question,
-three answers, and the comments (the comment under the second answer, in 001-003, and the comment
-under the question, in 001-002). Each claim gets a verdict (``correct``, ``wrong`` or
+The thread: "Is the optimization of the Gaussian VAE well-posed?" -- the question,
+three answers, and the comments (the comment under the second answer, and the comment
+under the question). Each claim gets a verdict (``correct``, ``wrong`` or
 ``correct under a condition``, with the condition stated), the sympy expression that proves it,
 and the names of the checks (:class:`vaetheory.symbolic.formula.Check`) the proof rests on;
 ``holds`` is whether every one of those checks holds (computed, never typed in).
@@ -127,7 +127,7 @@ def thread_claims() -> tuple[Claim, ...]:
     return (
         claim(
             "Q1",
-            "question (seeds 000-003)",
+            "question (Cross Validated thread)",
             "A decoder that reproduces one training point can shrink its variance to 0, so the likelihood "
             "goes to infinity regardless of the other points: the optimisation is ill-posed, as for GMMs.",
             CONDITIONAL,
@@ -148,7 +148,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "Q2",
-            "question (seeds 000-003)",
+            "question (Cross Validated thread)",
             "Replacing E_q log p(x|t) by the squared error is equivalent to fixing the covariance to "
             "the identity.",
             CORRECT,
@@ -162,7 +162,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "A1.1",
-            "first answer (seeds 001-002)",
+            "first answer (Cross Validated thread)",
             "Maximum likelihood is ill-posed for Gaussian-output VAEs, as for GMMs.",
             CONDITIONAL,
             "the decoder family can ignore z and put its mean on a data point with a learned variance "
@@ -173,7 +173,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "A1.2",
-            "first answer (seeds 001-002)",
+            "first answer (Cross Validated thread)",
             "Constraining the eigenvalues of the covariance above a threshold makes the problem well-posed.",
             CORRECT,
             None,
@@ -184,7 +184,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "A1.3",
-            "first answer (seeds 001-002)",
+            "first answer (Cross Validated thread)",
             "For discrete (e.g. binary) data the problem is well-posed.",
             CORRECT,
             None,
@@ -194,7 +194,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "A1.4",
-            "first answer (seeds 001-002)",
+            "first answer (Cross Validated thread)",
             "Even with the KL term the VAE objective is unbounded (the answer cites Dai et al., JMLR 2018).",
             CORRECT,
             None,
@@ -204,7 +204,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "A2.1",
-            "second answer (seeds 001-003)",
+            "second answer (Cross Validated thread)",
             "The KL divergence term keeps the problem well-defined (a coding cost).",
             WRONG,
             None,
@@ -214,7 +214,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "A2.2",
-            "second answer (seeds 001-003)",
+            "second answer (Cross Validated thread)",
             "E_{z ~ N(0, s^2)}[log P(0|z)] = lambda s^2 (+ a constant).",
             WRONG,
             None,
@@ -225,7 +225,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "A2.3",
-            "second answer (seeds 001-003)",
+            "second answer (Cross Validated thread)",
             "sigma* = (2 lambda')^(-1/2) with lambda' = lambda - 1/2.",
             WRONG,
             None,
@@ -236,7 +236,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "A2.4",
-            "second answer (seeds 001-003)",
+            "second answer (Cross Validated thread)",
             "As long as lambda > 1/2, the KL term prevents the posterior from collapsing.",
             CONDITIONAL,
             "for each fixed lambda > 0 (not only lambda > 1/2) s*(lambda) = (2 lambda + 1)^(-1/2) > 0; "
@@ -247,7 +247,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "C1",
-            "comment on the second answer (seeds 001-003)",
+            "comment on the second answer (Cross Validated thread)",
             "The answer's E[log P(0|z)] = lambda s^2 is unexplained.",
             CORRECT,
             None,
@@ -257,7 +257,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "C2",
-            "comment on the second answer (seeds 001-003)",
+            "comment on the second answer (Cross Validated thread)",
             "Differentiating only shows that a critical point exists for each lambda.",
             CORRECT,
             None,
@@ -268,7 +268,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "C3",
-            "comment on the second answer (seeds 001-003)",
+            "comment on the second answer (Cross Validated thread)",
             "Fix sigma* > 0 and take lambda arbitrarily large: the objective is unbounded.",
             WRONG,
             None,
@@ -289,7 +289,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "C4",
-            "comment on the second answer (seeds 001-003)",
+            "comment on the second answer (Cross Validated thread)",
             "The problem still seems ill-posed.",
             CONDITIONAL,
             "the decoder may ignore z and learn its variance (w = 0, b = x, v -> 0); with the identity "
@@ -302,7 +302,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "A3.1",
-            "third answer (seeds 001-002)",
+            "third answer (Cross Validated thread)",
             "The problem is not well-posed: as the variance goes to 0 the likelihood term explodes and the "
             "KL "
             "term cannot regularise it.",
@@ -315,7 +315,7 @@ def thread_claims() -> tuple[Claim, ...]:
         ),
         claim(
             "Q.C1",
-            "comment on the question (seeds 001-002)",
+            "comment on the question (Cross Validated thread)",
             "To approximate x, a decoder that outputs only the mean would need a properly defined Gaussian "
             "with a mean and a variance.",
             WRONG,

@@ -1,4 +1,4 @@
-r"""The lambda-vs-sigma* analysis of the Cross Validated thread's second answer (seeds 001-003).
+r"""The lambda-vs-sigma* analysis of the Cross Validated thread's second answer (the Cross Validated thread).
 
 Setting of the answer: identity decoder (:math:`w=1`, :math:`b=0`), one data point :math:`x=0`,
 encoder mean :math:`m=0`, decoder precision written :math:`\lambda = 1/(2v)`. Substituted into the
