@@ -308,6 +308,7 @@ def load_training_data(config: TrainConfig, data=None) -> np.ndarray:
     Values float32 cannot represent are refused (training runs in float32): ``|x| > 3.4e38``
     (overflow to inf) and nonzero ``|x| < 1.18e-38`` (flushed to 0).
     """
+    source = config.data if data is None else "the array given"
     if data is None:
         if config.data == "digits":
             from vaetheory.datasets import load_digits
@@ -329,7 +330,7 @@ def load_training_data(config: TrainConfig, data=None) -> np.ndarray:
     if outside.any():
         r, c = (int(i) for i in np.argwhere(outside)[0])
         raise ValueError(
-            f"data ({config.data if data is None else 'the array given'}): the value {arr[r, c]!r} at point "
+            f"data ({source}): the value {float(arr[r, c])!r} at point "
             f"{r}, column {c} (0-based; {int(outside.sum())} such values) is outside float32's range; "
             f"training runs in float32, which needs |x| <= {FLOAT32_MAX:.3g} and nonzero |x| >= "
             f"{FLOAT32_TINY:.3g} (smaller values are flushed to 0): rescale the data"
