@@ -44,7 +44,9 @@ class SoftplusDecoder(_Body):  # the common "softplus(.) + 1e-6" variance head
 class NormalDecoder(_Body):  # returns a torch.distributions.Normal (fx cannot trace it)
     def forward(self, z):
         h = torch.tanh(self.h(z))
-        return torch.distributions.Independent(torch.distributions.Normal(self.mu(h), (0.5 * self.raw(h)).exp()), 1)
+        return torch.distributions.Independent(
+            torch.distributions.Normal(self.mu(h), (0.5 * self.raw(h)).exp()), 1
+        )
 
 
 class ClampedLogVar(_Body):
@@ -88,7 +90,9 @@ Z = torch.randn(5, 2, generator=torch.Generator().manual_seed(1))
 
 def test_exp_of_a_layer_is_unbounded(one_torch_thread):
     a = audit_decoder(ExpDecoder(), Z, data_dim=D, output="log_variance")
-    assert a.bounded is False and a.bounds == "none" and a.floor_variance is None and a.bound_per_point is None
+    assert (
+        a.bounded is False and a.bounds == "none" and a.floor_variance is None and a.bound_per_point is None
+    )
     assert a.mechanism == "exp of an unbounded layer"
     assert "unbounded" in a.sentence
 
@@ -103,7 +107,9 @@ def test_softplus_plus_eps_floors_at_eps(one_torch_thread):
     # float64 log-density route vs the closed form: a handful of ulps of numbers ~24
     assert a.bound_per_point == pytest.approx(_bound(D, 1e-6), rel=1e-12)
     assert "1e-06" in a.sentence and "35.93 nats per point" in a.sentence
-    assert all(torch.equal(p, q) for p, q in zip(before, module.parameters()))  # the user's module is untouched
+    assert all(
+        torch.equal(p, q) for p, q in zip(before, module.parameters())
+    )  # the user's module is untouched
 
 
 def test_distribution_output_without_a_traceable_graph(one_torch_thread):

@@ -73,8 +73,14 @@ def test_softplus_floor_gives_no_false_alarm_over_a_long_run():
     assert 1e-6 * (1 - FLOOR_RTOL32) <= lowest < 2e-6
     report = doctor.report()
     # no alarm about the variance, the bound or the loss: the floor is real
-    floor_kinds = {"variance_falling", "variance_below_floor", "loss_below_infimum", "point_above_bound",
-                   "nonfinite_variance", "nonfinite_loss"}
+    floor_kinds = {
+        "variance_falling",
+        "variance_below_floor",
+        "loss_below_infimum",
+        "point_above_bound",
+        "nonfinite_variance",
+        "nonfinite_loss",
+    }
     assert not [f for f in doctor.findings if f.kind in floor_kinds]
     # the mean's error did rise on the floor (a measured fact, reported as question 5, not a floor alarm):
     # its numbers are the mean of the last 20 observed MSEs against the best of the first 10
@@ -93,7 +99,9 @@ def test_softplus_floor_gives_no_false_alarm_over_a_long_run():
 def test_stable_diffusion_learnable_log_variance_warns_with_its_step():
     x = _data()
     model = AutoDecoder("mean")
-    logvar = nn.Parameter(torch.zeros(()))  # as the SD autoencoder's loss: nn.Parameter(torch.ones(size=()) * 0)
+    logvar = nn.Parameter(
+        torch.zeros(())
+    )  # as the SD autoencoder's loss: nn.Parameter(torch.ones(size=()) * 0)
     opt = torch.optim.Adam([*model.parameters(), logvar], lr=3e-2)
     doctor = Doctor(data_dim=D, window=10, warn=False)
     steps, logs = [], []
@@ -203,11 +211,15 @@ def test_synthetic_findings_name_step_and_point():
     inf = -variance_floor_bound(4, 1e-2)
     d.observe(1, loss=inf + 1.0, mean=np.zeros((3, 4)), x=x, variance=np.full((3, 4), 0.5))
     d.observe(2, loss=inf - 1.0, mean=mean, x=x, variance=np.full((3, 4), 0.5), point_index=[7, 8, 9])
-    d.observe(3, mean=mean, x=x, variance=np.full((3, 4), 1e-3), point_index=[7, 8, 9], kl_per_dim=[1e-3, 2e-3])
+    d.observe(
+        3, mean=mean, x=x, variance=np.full((3, 4), 1e-3), point_index=[7, 8, 9], kl_per_dim=[1e-3, 2e-3]
+    )
     kinds = {f.kind: f for f in d.findings}
-    assert kinds["loss_below_infimum"].step == 2 and kinds["loss_below_infimum"].threshold == pytest.approx(inf)
+    assert kinds["loss_below_infimum"].step == 2 and kinds["loss_below_infimum"].threshold == pytest.approx(
+        inf
+    )
     assert kinds["variance_below_floor"].point == 7 and kinds["variance_below_floor"].step == 3
-    # first at step 2: the MSEs so far are 0 (step 1) and 1/3 (point 9 off by 1 in all 4 of its dims, 1 of 3 rows)
+    # first at step 2: the MSEs so far are 0 (step 1) and 1/3 (point 9 off by 1 in every dim: 1 of 3 rows)
     assert kinds["mean_neglect"].point == 9 and kinds["mean_neglect"].step == 2
     assert kinds["mean_neglect"].value == pytest.approx((0 + 1 / 3) / 2, rel=1e-12)
     assert kinds["posterior_collapse"].value == 2e-3

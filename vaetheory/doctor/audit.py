@@ -444,7 +444,8 @@ def _verdict_decoder(twin, inputs, output, base, input_lv, paths, graph, probes,
                 "decoder",
                 "fixed variance",
                 True,
-                f"the module has no trainable parameters and its variance {xi:.6g} does not move with the input",
+                f"the module has no trainable parameters and its variance {xi:.6g} does not move with "
+                f"the input",
                 xi,
                 "both",
                 data_dim,
@@ -472,7 +473,8 @@ def _verdict_decoder(twin, inputs, output, base, input_lv, paths, graph, probes,
             "decoder",
             mechanism,
             None,
-            "the variance has zero gradient with respect to every parameter at the example input but moves with "
+            "the variance has zero gradient with respect to every parameter at the example input but "
+            "moves with "
             "the input: the probes cannot drive it; pass an example input in the region you train on",
             None,
             None,
@@ -499,7 +501,8 @@ def _verdict_decoder(twin, inputs, output, base, input_lv, paths, graph, probes,
             "decoder",
             mechanism,
             None,
-            f"the graph shows {mechanism} with nothing bounding it, but the probes stopped at variance {xi:.6g}: "
+            f"the graph shows {mechanism} with nothing bounding it, but the probes stopped at variance "
+            f"{xi:.6g}: "
             "the two routes disagree",
             None,
             None,
@@ -513,7 +516,8 @@ def _verdict_decoder(twin, inputs, output, base, input_lv, paths, graph, probes,
             "decoder",
             mechanism,
             None,
-            f"the graph gives the floor {gfloor:.6g} but the probes stopped at {xi:.6g}: the two routes disagree",
+            f"the graph gives the floor {gfloor:.6g} but the probes stopped at {xi:.6g}: the two routes "
+            f"disagree",
             None,
             None,
             data_dim,
@@ -783,7 +787,8 @@ def audit_loss(
                 "loss",
                 f"{name}: learnable log-variance parameter",
                 False,
-                f"at zero residual, moving the loss's own parameters along the direction that lowers it takes "
+                f"at zero residual, moving the loss's own parameters along the direction that lowers it "
+                f"takes "
                 f"the loss to {finite[-1]:.6g} at the largest step without a plateau: no floor",
                 None,
                 "none",
@@ -850,7 +855,8 @@ def audit_loss(
             "loss",
             f"{name}: Gaussian NLL without a floor",
             False,
-            f"at zero residual the loss falls without a plateau as the variance goes to 0 ({values[0]:.6g} at "
+            f"at zero residual the loss falls without a plateau as the variance goes to 0 "
+            f"({values[0]:.6g} at "
             f"variance 1, {low:.6g} at {math.exp(lvs[-1]):.3g}): no floor, unbounded",
             None,
             "none",

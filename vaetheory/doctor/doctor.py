@@ -257,7 +257,9 @@ class Doctor:
 
     def _floor_value_only(self) -> bool:
         """The declared floor bounds only the value used in the loss (GaussianNLLLoss's eps)."""
-        return self.floor_method == "gaussian_nll" or (self.audit is not None and self.audit.bounds == "value")
+        return self.floor_method == "gaussian_nll" or (
+            self.audit is not None and self.audit.bounds == "value"
+        )
 
     def _floor_in_effect(self) -> bool:
         """A floor that stops the variance the model produces (not a value-only clamp) above dtype's range."""
@@ -416,7 +418,7 @@ class Doctor:
         values = np.array([p[1] for p in pts], dtype=np.float64)
         if np.ptp(steps) == 0:
             return None
-        slope, intercept = np.polyfit(steps, values, 1)
+        slope, _intercept = np.polyfit(steps, values, 1)
         fall = float(values[0] - values[-1])
         return {
             "slope_per_step": float(slope),
@@ -434,7 +436,7 @@ class Doctor:
         to_go = LOG_TINY[self.dtype] - trend["last"]
         if to_go >= 0:
             return trend["to_step"]
-        return int(math.ceil(trend["to_step"] + to_go / trend["slope_per_step"]))
+        return math.ceil(trend["to_step"] + to_go / trend["slope_per_step"])
 
     def suggested_floor(self) -> tuple[float, str]:
         """A floor on the variance that would stop the fall, and where it comes from."""
@@ -462,6 +464,7 @@ class Doctor:
         out: list[Finding] = []
         step = o.step
         inf = self.loss_infimum()
+        xi_text = "(logged bound)" if self.floor_variance is None else f"{self.floor_variance:.3g}"
         if o.loss is not None and inf is not None and math.isfinite(o.loss):
             if o.loss < inf - LOSS_RTOL * (1.0 + abs(inf)):
                 out.append(
@@ -471,8 +474,8 @@ class Doctor:
                         None,
                         o.loss,
                         inf,
-                        f"step {step}: loss {o.loss:.6g} is below {inf:.6g}, the smallest value the floor xi = "
-                        f"{self.floor_variance if self.floor_variance is not None else float('nan'):.3g} allows "
+                        f"step {step}: loss {o.loss:.6g} is below {inf:.6g}, the smallest value the "
+                        f"floor xi = {xi_text} allows "
                         "(-(d/2) log(2 pi xi) per point): the floor is not in effect, or the loss's scale "
                         "(loss_per, loss_includes_constant) is not what was declared",
                     )
@@ -490,7 +493,8 @@ class Doctor:
                     o.max_point,
                     o.max_point_loglik,
                     bound,
-                    f"step {step}: training point {o.max_point} has log-likelihood {o.max_point_loglik:.6g} above "
+                    f"step {step}: training point {o.max_point} has log-likelihood "
+                    f"{o.max_point_loglik:.6g} above "
                     f"the floor's bound {bound:.6g} nats per point: the floor is not in effect",
                 )
             )
@@ -504,7 +508,8 @@ class Doctor:
                         o.min_log_variance,
                         None,
                         f"step {step}: the decoder variance of point {o.min_point} is "
-                        f"{'0' if o.min_log_variance == -math.inf else 'not finite'} (log {o.min_log_variance})",
+                        f"{'0' if o.min_log_variance == -math.inf else 'not finite'} (log "
+                        f"{o.min_log_variance})",
                     )
                 )
             elif self.floor_variance is not None and o.min_log_variance < math.log(
@@ -517,7 +522,8 @@ class Doctor:
                         o.min_point,
                         math.exp(o.min_log_variance),
                         self.floor_variance,
-                        f"step {step}: decoder variance {math.exp(o.min_log_variance):.4g} of point {o.min_point} is "
+                        f"step {step}: decoder variance {math.exp(o.min_log_variance):.4g} of point "
+                        f"{o.min_point} is "
                         f"below the declared floor {self.floor_variance:.4g}",
                     )
                 )
@@ -533,8 +539,10 @@ class Doctor:
                         trend["slope_per_step"],
                         LOG_TINY[self.dtype],
                         f"step {step}: the smallest log-variance (point {o.min_point}) falls "
-                        f"{-trend['slope_per_step']:.3g} per step (now {trend['last']:.4g}); at that rate it reaches "
-                        f"{self.dtype}'s smallest normal number (log {LOG_TINY[self.dtype]:.4g}) at step {when}. "
+                        f"{-trend['slope_per_step']:.3g} per step (now {trend['last']:.4g}); at that "
+                        f"rate it reaches "
+                        f"{self.dtype}'s smallest normal number (log {LOG_TINY[self.dtype]:.4g}) at "
+                        f"step {when}. "
                         f"A floor xi = {xi:.3g} would stop it"
                         + (
                             f" (bound {variance_floor_bound(self.data_dim, xi):.6g} nats per point)"
@@ -561,8 +569,10 @@ class Doctor:
                             o.worst_point,
                             current,
                             ref,
-                            f"step {step}: the mean's squared error {current:.4g} is {current / ref:.3g} x its "
-                            f"reference {ref:.4g}; worst point {o.worst_point}: the learned variance lets the mean "
+                            f"step {step}: the mean's squared error {current:.4g} is "
+                            f"{current / ref:.3g} x its "
+                            f"reference {ref:.4g}; worst point {o.worst_point}: the learned variance "
+                            f"lets the mean "
                             "fit get worse (try beta-NLL, beta = 0.5, or a faithful fit)",
                         )
                     )
@@ -638,8 +648,10 @@ class Doctor:
                 margin = last - inf
                 numbers["loss_margin"] = margin
                 text += (
-                    f".\nWith the floor xi = {self.floor_variance if self.floor_variance is not None else 'logged'}"
-                    f" the loss cannot go below {inf:.6g} (-(d/2) log(2 pi xi) per point, theory section 2): a "
+                    f".\nWith the floor xi = "
+                    f"{self.floor_variance if self.floor_variance is not None else 'logged'}"
+                    f" the loss cannot go below {inf:.6g} (-(d/2) log(2 pi xi) per point, theory "
+                    f"section 2): a "
                     f"negative loss is normal down to there; you are {margin:.4g} above it."
                 )
                 if low < inf - LOSS_RTOL * (1.0 + abs(inf)):
@@ -648,7 +660,8 @@ class Doctor:
                 text += (
                     ".\nNo floor is declared: a Gaussian NLL with a learned variance has no lower bound. A "
                     "negative loss is normal (it is a density); one that keeps falling is the variance "
-                    "shrinking (question 2), not convergence: judge convergence by the mean's error (question 5)."
+                    "shrinking (question 2), not convergence: judge convergence by the mean's error "
+                    "(question 5)."
                 )
             answers["1"] = text
         # 2
@@ -663,7 +676,8 @@ class Doctor:
         else:
             lastv = lvs[-1]
             text = (
-                f"smallest log-variance {lastv.min_log_variance:.4g} (variance {math.exp(lastv.min_log_variance):.3g})"
+                f"smallest log-variance {lastv.min_log_variance:.4g} (variance "
+                f"{math.exp(lastv.min_log_variance):.3g})"
                 f" at step {lastv.step}, point {lastv.min_point}"
             )
             if trend is not None:
@@ -683,12 +697,16 @@ class Doctor:
         numbers["suggested_floor"] = xi
         if when is not None:
             text = (
-                f"at the present rate the smallest log-variance reaches {self.dtype}'s smallest normal number "
+                f"at the present rate the smallest log-variance reaches {self.dtype}'s smallest normal "
+                f"number "
                 f"(log {LOG_TINY[self.dtype]:.4g}) at step {when}; after that exp underflows and the loss "
                 "or its gradient becomes non-finite."
             )
         elif self._floor_in_effect():
-            text = f"no: the floor xi = {self.floor_variance:.3g} keeps the variance above {self.dtype}'s range limit."
+            text = (
+                f"no: the floor xi = {self.floor_variance:.3g} keeps the variance above "
+                f"{self.dtype}'s range limit."
+            )
         else:
             text = "no breakdown predicted from the observed trend."
         if not self._floor_in_effect():
@@ -745,7 +763,8 @@ class Doctor:
                     text += (
                         f" > {self.mean_neglect_ratio}: MEAN NEGLECT. A learned variance down-weights the "
                         "points it is unsure of, so the mean fits them worse. Remedies proposed for it: "
-                        "beta-NLL (Seitzer et al. 2022; weight each point's NLL by stopgrad(var)^beta, beta = "
+                        "beta-NLL (Seitzer et al. 2022; weight each point's NLL by stopgrad(var)^beta, "
+                        "beta = "
                         "0.5) or a faithful fit (Stirn et al. 2023; mean trained as with unit variance)."
                     )
                 else:
@@ -774,14 +793,16 @@ class Doctor:
                 cap = min(q, e.eigen_active)
                 text += (
                     f".\nLinear-VAE criterion (theory section 3): with mean decoder variance "
-                    f"{e.mean_variance:.3g} and beta = {self.beta:g}, {e.eigen_active} data eigenvalues exceed "
+                    f"{e.mean_variance:.3g} and beta = {self.beta:g}, {e.eigen_active} data eigenvalues "
+                    f"exceed "
                     f"beta sigma^2, so at most {cap} of {q} directions can stay active"
                 )
                 if o.active is not None and o.active < q:
                     text += (
                         ": the learned variance explains the collapse."
                         if o.active >= cap
-                        else ": fewer are active than the variance allows, so the variance does not explain it "
+                        else ": fewer are active than the variance allows, so the variance does not "
+                        "explain it "
                         "(look at the encoder, the KL weight or the optimiser)."
                     )
                 else:
