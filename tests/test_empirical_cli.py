@@ -88,3 +88,53 @@ def test_blowup_answers_what_bound_a_users_floor_implies(capsys):
     assert report["bounds_value"] is True and report["bounds_gradient"] is False
     assert main(["blowup", "--implied-bound", "1e-3"]) == 2
     assert "--dim" in capsys.readouterr().err
+
+
+def _tiny_train_args(tmp_path, *extra):
+    data = tmp_path / "tiny.csv"
+    data.write_text("\n".join(",".join(str((i * 7 + j) % 5 / 4) for j in range(4)) for i in range(8)))
+    args = ["train", "--data", str(data), "--latent", "1", "--hidden", "3", "--batch-size", "4"]
+    return [*args, "--steps", "4", "--no-progress", "--out", str(tmp_path / "run"), *extra]
+
+
+def test_train_prints_the_bound_verdict(tmp_path, capsys):
+    assert main(_tiny_train_args(tmp_path, "--variance", "floor", "--floor", "0.05")) == 0
+    out = capsys.readouterr().out
+    assert "bound held: peak" in out and "margin" in out
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["bound_check"]["held"] is True
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--threads", "100000"], "--threads must be an integer in [1, "),
+        (["--threads", "0"], "--threads must be an integer in [1, "),
+        (["--seed", str(2**64)], "seed must be an integer in [0, 9223372036854775807]"),
+        (["--hidden", "100000000000"], "GiB"),
+        (["--floor-method", "softclip"], "--floor-method applies only to --variance floor"),
+        (
+            ["--likelihood", "bernoulli", "--variance", "shared"],
+            "--variance applies to --likelihood gaussian",
+        ),
+        (
+            ["--variance", "fixed", "--sigma", "1", "--floor", "0.1"],
+            "--floor/--floor-std need --variance floor",
+        ),
+        (["--variance", "floor", "--floor", "1e-39"], "floor_variance must lie in [1.18e-38"),
+    ],
+)
+def test_train_option_ranges_exit_2_naming_the_argument(tmp_path, capsys, extra, message):
+    assert main(_tiny_train_args(tmp_path, *extra)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "log.jsonl").exists()
+
+
+def test_train_refuses_data_float32_cannot_represent(tmp_path, capsys):
+    data = tmp_path / "big.csv"
+    data.write_text("1,2\n3,1e39\n5,6\n")
+    args = ["train", "--data", str(data), "--latent", "1", "--steps", "1", "--out", str(tmp_path / "o")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(data) in err and "1e+39" in err and "outside float32's range" in err
