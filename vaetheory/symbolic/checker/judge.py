@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 
 import numpy as np
@@ -23,8 +24,11 @@ from vaetheory.symbolic.checker.numeric import (
     NumericEvidence,
     compare,
     is_real,
+    refute,
     sample_point,
+    special_points,
     value_at,
+    wide_value,
 )
 from vaetheory.symbolic.checker.scope import Scope
 
@@ -103,6 +107,29 @@ def prepare(expr: sp.Expr, scope: Scope) -> sp.Expr:
     return evaluate(expr)
 
 
+def not_a_real_value(expr) -> str | None:
+    """Why ``expr`` cannot enter a judgement (nan, zoo, complex, an infinity inside it), or None.
+
+    A side that is exactly ``oo`` or ``-oo`` (a limit's value) is allowed.
+    """
+    if not isinstance(expr, sp.Basic):
+        return None
+    if expr in (sp.oo, -sp.oo):
+        return None
+    if expr.has(sp.nan):
+        return f"{expr} contains nan (an undefined value, such as 0/0)"
+    if expr.has(sp.zoo):
+        return f"{expr} contains zoo (complex infinity, such as a division by zero)"
+    if expr.has(sp.oo, -sp.oo):
+        return f"{expr} contains an infinity inside an expression"
+    if expr.has(sp.I):
+        return f"{expr} is complex (contains I)"
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Function, sp.Pow)) and node.is_extended_real is False:
+            return f"{expr} is complex under the assumptions ({node} is not real)"
+    return None
+
+
 def drop_constants(expr: sp.Expr, scope: Scope) -> sp.Expr:
     return expr.xreplace({c: 0 for c in scope.constant_symbols()})
 
@@ -132,6 +159,9 @@ class Judge:
         vary = self._variables([lhs0, rhs0]) if const else None
         if const and not vary:
             vary = sorted((lhs0 - rhs0).free_symbols, key=lambda x: x.name)
+        bad = next((e for e in (lhs0, rhs0) if not_a_real_value(e)), None)
+        if bad is not None:
+            return Judgement(None, None, f"could not decide: {not_a_real_value(bad)}")
         infinite = (sp.oo, -sp.oo, sp.zoo)
         if relation == "=" and not const and (lhs0 in infinite or rhs0 in infinite) and lhs0 != rhs0:
             other = rhs0 if lhs0 in infinite else lhs0
@@ -199,32 +229,128 @@ class Judge:
                 None,
                 numeric,
             )
-        if numeric is not None and numeric.points >= max(5, s.n_points // 2):
+        if numeric is None or numeric.points < max(5, s.n_points // 2):
             return Judgement(
-                True,
-                "numeric",
-                f"sympy could not prove it; it holds at {numeric.points} random points "
-                f"(relative tolerance {numeric.tolerance:g}; "
-                f"{numeric.skipped} points outside the domain skipped)",
+                None,
+                None,
+                f"could not decide: sympy could not prove it{_numeric_note(numeric)}",
                 None,
                 numeric,
             )
+        # before any numeric "holds": search for a refutation, sympy's own first
+        hints, refuted = self._sympy_refutation(lhs0, rhs0, relation, const, deadline)
+        try:
+            search = run_bounded(
+                lambda: refute(lhs0, rhs0, relation, self._rng(line, salt + 100), n_points=s.n_points,
+                               tolerance=s.tolerance, vary=vary or None, hints=hints),
+                deadline.left(),
+            )  # fmt: skip
+        except StepTimeout:
+            search = None
+        except Exception:  # a search that cannot run gives no evidence
+            search = None
+        if search is not None and search.counterexample is not None:
+            what = f"LHS {relation} RHS is false" if relation != "=" else "the two sides differ"
+            if const:
+                what = "LHS - RHS is not free of " + ", ".join(v.name for v in vary)
+            return Judgement(False, "numeric", f"{what}: counterexample found by the refutation search "
+                             f"({search.method}; confirmed at 50 and 100 digits)", search.counterexample,
+                             search)  # fmt: skip
+        if refuted is not None:
+            return Judgement(False, "symbolic", refuted, None, numeric)
+        if search is None:
+            return Judgement(
+                None, None, "could not decide: sympy could not prove it, and the search for a counterexample "
+                f"did not finish within the step's time bound{_numeric_note(numeric)}", None, numeric,
+            )  # fmt: skip
         return Judgement(
-            None, None, f"could not decide: sympy could not prove it{_numeric_note(numeric)}", None, numeric
+            True,
+            "numeric",
+            f"sympy could not prove it; no counterexample at {numeric.points} random points of the typical "
+            f"range nor in a search for one: {search.method} (relative tolerance {numeric.tolerance:g}; "
+            f"{numeric.skipped + search.skipped} points outside the domain skipped)",
+            None,
+            search,
         )
+
+    def _sympy_refutation(self, lhs, rhs, relation, const, deadline) -> tuple[list, str | None]:
+        """Points where RHS - LHS may change sign (its roots), and a refutation from a limit at an end.
+
+        Only for one free symbol (others make roots and limits depend on them); bounded by a
+        quarter of the time left.
+        """
+        free = sorted((lhs.free_symbols | rhs.free_symbols), key=lambda x: x.name)
+        if const or len(free) != 1 or free[0].is_integer:
+            return [], None
+        x = free[0]
+        gap = rhs - lhs if relation in ("<=", "<") else lhs - rhs
+        ends = (
+            [(0, "+"), (sp.oo, "-")] if (x.is_positive or x.is_nonnegative) else [(-sp.oo, "+"), (sp.oo, "-")]
+        )
+        if x.is_negative:
+            ends = [(-sp.oo, "+"), (0, "-")]
+
+        def work():
+            points, refuted = [], None
+            try:
+                roots = sp.solve(gap, x)
+            except Exception:  # no roots found: no hints
+                roots = []
+            for r in roots[:10]:
+                try:
+                    value = complex(sp.N(r, 30))
+                except (TypeError, ValueError):
+                    continue
+                if value.imag == 0 and math.isfinite(value.real):
+                    for f in (1 - 1e-6, 1 + 1e-6, 0.5, 2.0):
+                        v = value.real * f
+                        if (not x.is_positive or v > 0) and (not x.is_nonnegative or v >= 0):
+                            points.append({x: v})
+            for end, direction in ends:
+                try:
+                    lim = sp.limit(gap, x, end, direction)
+                except Exception:  # sympy could not take the limit: no refutation
+                    continue
+                if lim.has(sp.nan, sp.zoo, sp.I) or lim.free_symbols or isinstance(lim, sp.AccumBounds):
+                    continue
+                wrong = lim != 0 if relation == "=" else lim.is_negative is True
+                if wrong:
+                    side = "RHS - LHS" if relation in ("<=", "<") else "LHS - RHS"
+                    refuted = f"{side} tends to {lim} as {x} -> {end}{direction if end == 0 else ''}"
+                    break
+            return points, refuted
+
+        try:
+            return run_bounded(work, max(min(deadline.left() / 4, 5.0), 1e-3))
+        except StepTimeout:
+            return [], None
+        except Exception:  # sympy's route failed: the numeric search still runs
+            return [], None
 
     def judge_condition(self, written, reference, var, line, deadline) -> Judgement:
         """Is ``written = 0`` the same condition on ``var`` as ``reference = 0`` (same roots)?"""
 
+        for expr in (written, reference):
+            why = not_a_real_value(expr)
+            if why is not None:
+                return Judgement(None, None, f"could not decide: {why}")
+
         def symbolic():
+            if reference == 0 or is_zero(reference):
+                return (
+                    None,
+                    "the condition it is compared with is identically 0 (there is nothing to solve)",
+                    None,
+                )
             ratio = sp.cancel(sp.together(sp.expand_log(written / reference)))
             if var in ratio.free_symbols:
                 ratio = sp.simplify(ratio)
-            if ratio == 1:
+            usable = not_a_real_value(ratio) is None
+            if usable and ratio == 1:
                 return True, "it is the condition itself", None
-            if ratio != 0 and var not in ratio.free_symbols and ratio.is_finite is not False:
-                return True, f"it is the condition times {ratio}", None
-            if ratio.is_positive or ratio.is_negative:
+            if usable and var not in ratio.free_symbols and ratio.is_zero is False and ratio.is_finite:
+                return True, f"it is the condition times {ratio}, which is never 0", None
+            if usable and (ratio.is_positive or ratio.is_negative):
                 return True, f"it is the condition times {ratio}, which has a definite sign", None
             roots_w = sp.solve(written, var)
             roots_r = sp.solve(reference, var)
@@ -290,8 +416,70 @@ class Judge:
                 }
         return None
 
-    def judge_root(self, condition, var, value, line, deadline) -> Judgement:
-        """Does ``var = value`` solve ``condition = 0``?"""
+    def _domain_violation(self, var, value, line, deadline) -> Judgement | None:
+        """A failing judgement when ``value`` breaks an assumption declared for ``var``, else None."""
+        names = ("real", "positive", "nonnegative", "negative", "integer")
+        checks = [(n, getattr(value, f"is_{n}")) for n in names if getattr(var, f"is_{n}") is True]
+        for name, known in checks:
+            if known is False:
+                return Judgement(
+                    False, "symbolic", f"{var} = {value} is not {name}, but {var} is declared {name}"
+                )
+        unknown = [name for name, known in checks if known is None]
+        if not unknown:
+            return None
+        params = sorted(value.free_symbols, key=lambda x: x.name)
+        f_value = Evaluator(value)
+        rng = self._rng(line, 13)
+        points = special_points(params, rng, 2 * self.settings.n_points)
+        points += [{p: wide_value(p, rng) for p in params} for _ in range(3 * self.settings.n_points)]
+        for point in points:
+            if deadline.left() <= 0:
+                break
+            v = f_value(point)
+            if v is None:
+                continue
+            bad = None
+            if not is_real(v):
+                bad = "real"
+            else:
+                v = float(v)
+                tests = {"positive": v > 0, "nonnegative": v >= 0, "negative": v < 0,
+                         "integer": float(v).is_integer(), "real": True}  # fmt: skip
+                bad = next((n for n in unknown if not tests[n]), None)
+            if bad is not None:
+                values = {s.name: float(x) for s, x in sorted(point.items(), key=lambda kv: kv[0].name)}
+                said = f"{var} = {_num_text(v)} there, which is not {bad}"
+                cex = {
+                    "values": values,
+                    "condition": said,
+                    "lhs": _num_text(v),
+                    "rhs": 0.0,
+                    "difference": 0.0,
+                }
+                reason = f"{var} = {value} is not always {bad}, but {var} is declared {bad}"
+                return Judgement(False, "numeric", reason, cex)
+        return None
+
+    def judge_domain(self, var, value, line, deadline) -> Judgement | None:
+        """A failing (or undecided) judgement when ``value`` may break ``var``'s assumptions, else None."""
+        try:
+            return run_bounded(lambda: self._domain_violation(var, value, line, deadline), deadline.left())
+        except StepTimeout as exc:
+            return Judgement(
+                None, None, f"could not decide whether {var} = {value} respects its assumptions: {exc}"
+            )
+
+    def judge_root(self, condition, var, value, line, deadline, *, domain: bool = True) -> Judgement:
+        """Does ``var = value`` solve ``condition = 0`` (with ``domain``: respecting its assumptions)?"""
+        for expr in (condition, value):
+            why = not_a_real_value(expr)
+            if why is not None:
+                return Judgement(None, None, f"could not decide: {why}")
+        if domain:
+            violation = self.judge_domain(var, value, line, deadline)
+            if violation is not None:
+                return violation
         at = condition.xreplace({var: value})
 
         def numeric() -> Judgement | None:
@@ -340,6 +528,10 @@ class Judge:
         )
 
     # -- steps -----------------------------------------------------------------------------------
+
+
+def _num_text(v) -> float | str:
+    return float(v) if is_real(v) else f"{complex(v):.6g}".strip("()")
 
 
 def _numeric_note(numeric: NumericEvidence | None) -> str:

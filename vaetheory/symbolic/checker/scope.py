@@ -109,6 +109,8 @@ class Scope:
     labels: dict[sp.Expr, str] = dataclasses.field(default_factory=dict)
     latex_names: dict[sp.Symbol, str] = dataclasses.field(default_factory=dict)
     bound: list[dict[str, sp.Symbol]] = dataclasses.field(default_factory=list)
+    #: names met in the body that the header does not declare (assumed real, with a warning)
+    undeclared: set[str] = dataclasses.field(default_factory=set)
     #: time.monotonic() by which reading the current step must end (None: no bound)
     deadline: float | None = None
     #: seconds each step may take to read (the per-step bound), and the end of the whole run
@@ -148,6 +150,7 @@ class Scope:
         else:
             sym = sp.Symbol(name, real=True)
             self.symbols[name] = sym
+            self.undeclared.add(name)
             self.warnings.append(
                 f"line {line}, column {column}: symbol '{name}' was not declared; assumed real "
                 f"(declare it in the header, e.g. 'positive: {name}')"

@@ -56,6 +56,8 @@ class Chain:
     var: sp.Symbol | None
     ok: bool
     last_line: int
+    #: expr chains: the last step's LHS - RHS when it is an equation (the condition it states)
+    equation: sp.Expr | None = None
 
 
 def _has_constant(expr: sp.Expr | None, scope: Scope) -> bool:
@@ -203,8 +205,37 @@ class StepChecker(Judge):
             return self._chain_step(step, mode, lhs, rhs, evaluated, deadline)
         return self._condition_step(step, mode, var, lhs, rhs, evaluated, deadline)
 
+    def _is_definition(self, step, lhs, rhs) -> bool:
+        """A chain that starts ``NAME = expression`` with an undeclared NAME defines it (for its chain)."""
+        scope = self.scope
+        return (
+            step.relation == "="
+            and isinstance(step.lhs, sp.Symbol)
+            and step.lhs.name in scope.undeclared
+            and step.lhs not in scope.variables
+            and step.lhs.name not in scope.constants
+            and step.lhs not in scope.definitions
+            and step.lhs not in rhs.free_symbols
+        )
+
+    def _definition_step(self, step, rhs, evaluated) -> StepVerdict:
+        sym = step.lhs
+        self.scope.definitions[sym] = rhs
+        self.scope.undeclared.discard(sym.name)
+        marker = f"symbol '{sym.name}' was not declared"
+        self.scope.warnings[:] = [w for w in self.scope.warnings if marker not in w]
+        const = _has_constant(rhs, self.scope)
+        self.chain = Chain("expr", step.line, rhs, rhs, "=", const, step.rhs.has(sp.Derivative), None, True,
+                           step.line)  # fmt: skip
+        self.last_rhs = rhs
+        reason = f"defines {sym} as {rhs} for the steps that follow (a named left-hand side starts its chain)"
+        return self._verdict(step, "holds", "symbolic", reason, kind="definition", local=True,
+                             evaluated=evaluated)  # fmt: skip
+
     def _chain_step(self, step, mode, lhs, rhs, evaluated, deadline) -> StepVerdict:
         scope, chain = self.scope, self.chain
+        if mode == "chain" and step.annotation is None and self._is_definition(step, lhs, rhs):
+            return self._definition_step(step, rhs, evaluated)
         new = mode == "chain" or chain is None or chain.kind != "expr"
         left = lhs if mode == "chain" else self.last_rhs
         const = _has_constant(left, scope) or _has_constant(rhs, scope)
@@ -228,10 +259,12 @@ class StepChecker(Judge):
                 corrected = None
         cex = (glob.counterexample if glob and glob.holds is False else None) or local.counterexample
         numeric = local.numeric
+        equation = left - rhs if step.relation == "=" else None
         if new:
             self.chain = Chain("expr", step.line, rhs, lhs, step.relation, const, step.lhs.has(sp.Derivative),
-                               None, verdict == "holds", step.line)  # fmt: skip
+                               None, verdict == "holds", step.line, equation)  # fmt: skip
         else:
+            chain.equation = equation
             chain.written = rhs
             chain.relation = _compose(chain.relation, step.relation) if chain.relation else None
             chain.const = chain.const or const
@@ -260,6 +293,15 @@ class StepChecker(Judge):
         chain = self.chain
         if chain is None or var is None:
             return self._chain_step(step, "chain", lhs, rhs, evaluated, deadline)
+        if chain.kind == "expr" and mode in ("solve", "rearrange"):
+            # the condition an expression chain states is its last equation, LHS - RHS = 0
+            if chain.equation is None:
+                reason = (
+                    f"could not decide: line {chain.last_line} is not an equation, so there is no condition"
+                )
+                return self._verdict(step, "undecided", None, reason, kind=mode)
+            true = chain.truth - chain.written if chain.truth is not None and chain.relation == "=" else None
+            chain = dataclasses.replace(chain, written=chain.equation, truth=true)
         if mode == "solve":
             if lhs == var:
                 value = rhs
@@ -270,11 +312,17 @@ class StepChecker(Judge):
                                          f"could not decide: the step does not fix {var} (roots {roots})",
                                          kind="solve")  # fmt: skip
                 value = roots[0]
-            local = self.judge_root(chain.written, var, value, step.line, deadline)
+            local = self.judge_root(chain.written, var, value, step.line, deadline, domain=False)
             glob = None
             if not chain.ok and chain.truth is not None:
-                glob = self.judge_root(chain.truth, var, value, step.line, deadline)
+                glob = self.judge_root(chain.truth, var, value, step.line, deadline, domain=False)
             verdict, evidence, reason = _combine(local, glob, chain.ok, f"line {chain.last_line}")
+            domain = self.judge_domain(var, value, step.line, deadline)
+            if domain is not None and verdict != "fails":
+                verdict = "fails" if domain.holds is False else "undecided"
+                evidence, reason = domain.evidence, f"{domain.reason}; as a root: {reason}"
+            elif domain is not None:
+                reason = f"{reason}; and {domain.reason}"
             corrected = None
             if verdict == "fails" and chain.truth is not None:
                 try:
@@ -284,6 +332,7 @@ class StepChecker(Judge):
                 except StepTimeout:
                     corrected = None
             cex = (glob.counterexample if glob and glob.holds is False else None) or local.counterexample
+            cex = cex or (domain.counterexample if domain is not None else None)
             ok = chain.ok and verdict == "holds"
             self.chain = Chain("sol", step.line, value, None, None, False, False, var, ok, step.line)
             self.last_rhs = rhs
