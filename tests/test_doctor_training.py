@@ -230,3 +230,17 @@ def test_synthetic_findings_name_step_and_point():
     assert early.findings == []
     with pytest.raises(ValueError, match="dtype"):
         Doctor(dtype="int8")
+
+
+def test_suggested_floor_quantised_and_continuous():
+    grid = np.arange(17.0)[None, :].repeat(4, 0) / 16.0  # values on a grid of step 1/16, as 4-bit pixels
+    d = Doctor(warn=False)
+    d.observe(1, x=grid)
+    xi, source = d.suggested_floor()
+    assert xi == pytest.approx((1 / 16) ** 2 / 12, rel=1e-12) and "Delta^2/12" in source
+    cont = np.random.default_rng(0).normal(size=(8, 3))  # 24 distinct values, not on a grid
+    c = Doctor(warn=False)
+    for step in range(1, 30):  # full-batch training sees the same values every step: still not quantised
+        c.observe(step, x=cont)
+    xi, source = c.suggested_floor()
+    assert xi == pytest.approx(1e-6 * cont.var(axis=0).mean(), rel=1e-12)

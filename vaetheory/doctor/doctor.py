@@ -441,10 +441,13 @@ class Doctor:
     def suggested_floor(self) -> tuple[float, str]:
         """A floor on the variance that would stop the fall, and where it comes from."""
         # quantised data: few distinct values, each seen many times (not merely a small continuous sample)
-        if not self._levels_capped and 2 <= len(self._levels) <= 256 and self._seen >= 8 * len(self._levels):
+        if not self._levels_capped and 2 <= len(self._levels) <= 256 and self._seen >= 2 * len(self._levels):
             levels = np.array(sorted(self._levels))
-            delta = float(np.min(np.diff(levels)))
-            if delta > 0:
+            gaps = np.diff(levels)
+            delta = float(np.min(gaps))
+            # quantised: every gap a whole multiple of the smallest (a grid, as 8-bit pixels), to 1e-6
+            on_grid = delta > 0 and bool(np.all(np.abs(gaps / delta - np.round(gaps / delta)) <= 1e-6))
+            if on_grid:
                 return delta**2 / 12.0, (
                     f"the data take {len(levels)} distinct values with smallest gap Delta = {delta:.4g}: "
                     f"quantisation noise has variance Delta^2/12"
@@ -686,7 +689,7 @@ class Doctor:
                     f"{trend['to_step']} (fell {trend['fall_over_window']:.3g})"
                 )
                 if trend["fall_over_window"] < LEVEL_NATS:
-                    text += f": levelled off (fell less than {LEVEL_NATS} over the window)."
+                    text += f": not falling (fell less than {LEVEL_NATS} over the window)."
                 elif self._floor_in_effect():
                     text += f": falling, but the floor {self.floor_variance:.3g} stops it."
                 else:
