@@ -95,3 +95,18 @@ def test_construction_quadrature_agrees_with_scipy_quad():
             shift = logsumexp([log_integrand(z) for z in grid])  # keeps exp() in range
             value, _ = quad(lambda z, s=shift: math.exp(log_integrand(z) - s), -8, 8, points=[0.0], limit=400)
             assert ours[i] == pytest.approx(shift + math.log(value), abs=1e-6), (k, i)
+
+
+@pytest.mark.parametrize("max_elements", [1, 16 * 7, 16 * 40 * 3])
+def test_quadrature_chunked_over_points_and_nodes_gives_the_same_log_likelihood(max_elements):
+    # memory is bounded by max_elements entries per decoded tensor; the chunks only regroup the
+    # same log-sum-exp, so values agree to the rounding of a log-sum-exp over 80 nodes (a few eps
+    # of the largest term, |log p| < 100 here)
+    data = construction_data(40)[:, :16]
+    model = construction_model(data[0], 6.0)
+    chunked = exact_log_marginal(model, data, n_panels=10, max_elements=max_elements)
+    whole = exact_log_marginal(model, data, n_panels=10, max_elements=2**40)
+    assert torch.isfinite(chunked).all()
+    np.testing.assert_allclose(
+        chunked.numpy(), whole.numpy(), rtol=0, atol=64 * np.finfo(np.float64).eps * 100
+    )
