@@ -195,3 +195,47 @@ def test_training_and_the_thesis_driver_do_not_import_matplotlib_or_switch_its_b
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "clean"
+
+
+def test_figures_into_a_directory_holding_figures_needs_overwrite(tmp_path, monkeypatch, capsys):
+    import types
+
+    import vaetheory.figures
+    from vaetheory.rundir import atomic_write_json
+
+    def make_figures(out_dir, *, quick, seed):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return [atomic_write_json(out_dir / "stub.json", {"seed": seed})]
+
+    module = types.ModuleType("vaetheory.figures.stub")
+    module.make_figures = make_figures
+    monkeypatch.setitem(sys.modules, "vaetheory.figures.stub", module)
+    monkeypatch.setattr(vaetheory.figures, "FIGURE_MODULES", ["stub"])
+    out = tmp_path / "figs"
+    assert main(["figures", "--out", str(out), "--seed", "1"]) == 0
+    assert main(["figures", "--out", str(out), "--seed", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a set of figures (stub/*.json)" in err and "--overwrite" in err
+    assert json.loads((out / "stub" / "stub.json").read_text()) == {"seed": 1}
+    assert main(["figures", "--out", str(out), "--seed", "2", "--overwrite"]) == 0
+    assert json.loads((out / "stub" / "stub.json").read_text()) == {"seed": 2}
+    assert main(["figures", "--out", str(out), "--seed", str(2**64)]) == 2
+    assert "--seed must be an integer in [0, 9223372036854775807]" in capsys.readouterr().err
+
+
+def test_a_thesis_run_is_continued_only_with_resume_and_other_options_are_named(tmp_path):
+    from vaetheory.empirical.thesis_run import _check_run_key
+
+    key = {"data": "digits", "seed": 0}
+    _check_run_key(tmp_path, key, resume=False, overwrite=False)  # a new directory: recorded
+    assert read_json(tmp_path / "run.json") == key
+    with pytest.raises(ValueError, match=r"already holds this run .*--resume.*--overwrite"):
+        _check_run_key(tmp_path, key, resume=False, overwrite=False)
+    _check_run_key(tmp_path, key, resume=True, overwrite=False)
+    with pytest.raises(ValueError, match=r"other options \(seed differ\)"):
+        _check_run_key(tmp_path, {"data": "digits", "seed": 1}, resume=True, overwrite=False)
+    (tmp_path / "run.json").write_text('{"data": "dig')
+    with pytest.raises(ValueError, match=r"run record .*run.json.* is damaged: not valid JSON"):
+        _check_run_key(tmp_path, key, resume=True, overwrite=False)
+    _check_run_key(tmp_path, {"data": "digits", "seed": 1}, resume=False, overwrite=True)
+    assert read_json(tmp_path / "run.json")["seed"] == 1
