@@ -2,10 +2,14 @@ r"""A batched sweep: K configurations of one architecture trained at once, with 
 
 Researchers sweep seeds, KL weights :math:`\beta`, variance floors :math:`\xi` and fixed decoder
 stds. Runs of one architecture differ only in numbers, so their weights can be stacked along a
-leading axis of size K and every layer becomes one batched matrix product (``torch.baddbmm``)
-instead of K small ones. :func:`train_sweep` trains the stack; :func:`train_sequential` trains the
-same runs one after another with :class:`~vaetheory.empirical.model.GaussianVAE` itself. The two
-compute the same numbers (the same initial weights from each run's seed, the same minibatches and
+leading axis of size K and every layer becomes one batched matrix product instead of K small ones.
+The model is defined once: :class:`StackedVAE` maps
+:class:`~vaetheory.empirical.model.GaussianVAE` itself over the K runs with ``torch.func``
+(``stack_module_state``, ``functional_call``, ``vmap``); the policy's per-run numbers (a floor
+xi, a fixed variance) are buffers of each run's model and are stacked with its weights.
+:func:`train_sweep` trains the stack; :func:`train_sequential` trains the same runs one after
+another with ``GaussianVAE`` unbatched. Both use one training loop (:func:`_adam_loop`) and compute
+the same numbers (the same initial weights from each run's seed, the same minibatches and
 reparameterisation noise from each run's generator, the same Adam update), up to the rounding of a
 batched against an unbatched matrix product; ``tests/test_sweep.py`` checks this to a stated
 tolerance.
@@ -17,9 +21,7 @@ Kingma & Welling 2014, arXiv:1312.6114),
           - \beta_k\,\mathrm{KL}\big(q_k(z\mid x_i)\,\|\,\mathcal N(0,I)\big)\Big],
           \quad z_i = m_k(x_i)+s_k(x_i)\odot\varepsilon_i,
 
-with densities from ``torch.distributions`` exactly as in ``GaussianVAE.elbo``. Decoder variances
-follow the runs' policy (:mod:`vaetheory.empirical.policies`): per-run floors are applied by
-:func:`~vaetheory.empirical.policies.apply_floor` itself, one call per distinct floor.
+exactly ``GaussianVAE.elbo``.
 
 Random numbers: run k owns ``torch.Generator().manual_seed(seed_k)``; each step draws the
 minibatch indices (``torch.randint``, with replacement, ``min(batch_size, n)`` of them) and then
@@ -37,11 +39,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from torch import nn
-from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
 from vaetheory._validation import check_finite_array, check_int, check_positive
 from vaetheory.empirical.model import GaussianVAE, VAEConfig, build_model
-from vaetheory.empirical.policies import apply_floor
 from vaetheory.empirical.training import flush_denormals
 from vaetheory.provenance import provenance
 from vaetheory.results import Result
@@ -175,6 +175,28 @@ def _result(runs, steps, batch_size, lr, dtype, losses, states) -> SweepResult:
     )
 
 
+def _adam_loop(params, step_losses, steps: int, lr: float, bar) -> np.ndarray:
+    """The training loop of the sweep and of the sequential runs: ``steps`` Adam steps (rate ``lr``).
+
+    ``step_losses()`` draws a step's minibatches and noise and returns the K runs' losses ``[K]``;
+    the loop differentiates their sum (run k's parameters get exactly run k's gradient) and returns
+    the losses of every step, ``[steps, K]``, each before that step's update.
+    """
+    opt = torch.optim.Adam(params, lr=lr, foreach=True)
+    losses = []
+    for _ in range(steps):
+        per_run = step_losses()
+        opt.zero_grad(set_to_none=True)
+        per_run.sum().backward()
+        opt.step()
+        losses.append(per_run.detach())
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return torch.stack(losses).double().numpy()
+
+
 @flush_denormals()
 def train_sequential(
     runs: Sequence[SweepRun],
@@ -190,156 +212,75 @@ def train_sequential(
 
     Run k: ``build_model(config_k, seed_k)``, its generator ``manual_seed(seed_k)``; each step draws
     minibatch indices, then ``loss = -model.elbo(x[idx], beta=beta_k, generator=gen).mean()``
-    (which draws the noise), and takes one Adam step (learning rate ``lr``).
+    (which draws the noise), and takes one Adam step (learning rate ``lr``), in :func:`_adam_loop`.
     """
     runs, x, steps, batch_size, lr = _check_common(runs, data, steps, batch_size, lr, dtype)
-    losses = np.zeros((steps, len(runs)))
-    states = []
+    columns, states = [], []
     bar = _progress(progress, steps * len(runs), "sequential runs")
-    for k, run in enumerate(runs):
+    for run in runs:
         model = build_model(run.config, run.seed).to(dtype)
         model.train()
         gen = torch.Generator().manual_seed(run.seed)
-        opt = torch.optim.Adam(model.parameters(), lr=lr)
-        for t in range(steps):
+
+        def step_losses(model=model, gen=gen, beta=run.beta):
             idx = torch.randint(x.shape[0], (batch_size,), generator=gen)
-            loss = -model.elbo(x[idx], beta=run.beta, generator=gen).mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses[t, k] = float(loss.detach())
-            if bar is not None:
-                bar.update(1)
+            return -model.elbo(x[idx], beta=beta, generator=gen).mean().reshape(1)
+
+        columns.append(_adam_loop(list(model.parameters()), step_losses, steps, lr, None)[:, 0])
+        if bar is not None:
+            bar.update(steps)
         states.append({name: t.detach().clone() for name, t in model.state_dict().items()})
     if bar is not None:
         bar.close()
-    return _result(runs, steps, batch_size, lr, dtype, losses, states)
+    return _result(runs, steps, batch_size, lr, dtype, np.stack(columns, axis=1), states)
 
 
 class StackedVAE(nn.Module):
-    """K :class:`GaussianVAE` s of one architecture with their weights stacked on a leading axis.
+    """K :class:`GaussianVAE` s of one architecture, their weights and buffers stacked on a leading axis.
 
-    Parameter ``name`` of run k's model is ``self.stacked[name.replace('.', '__')][k]``. The
-    forward pass runs every ``nn.Linear`` as one ``torch.baddbmm`` over the K runs and every
-    activation on the stacked tensor.
+    ``stacked[name][k]`` is parameter ``name`` of run k's model (``buffers`` likewise, including
+    the policy's per-run floor or fixed variance). :meth:`elbo` maps ``GaussianVAE.forward`` over
+    the runs with ``torch.func.vmap`` and ``functional_call``: one model definition, every layer a
+    batched matrix product over the K runs.
     """
 
     def __init__(self, runs: tuple[SweepRun, ...], dtype: torch.dtype):
         super().__init__()
         self.runs = runs
         self.config = runs[0].config
-        # structure only (which layers, in which order): built under its own seed so the global
-        # RNG is untouched, and kept in a tuple so its parameters are not registered here
-        self._structure = (build_model(self.config, 0),)
         models = [build_model(run.config, run.seed).to(dtype) for run in runs]
+        params, buffers = torch.func.stack_module_state(models)
         self.stacked = nn.ParameterDict(
-            {
-                name.replace(".", "__"): nn.Parameter(
-                    torch.stack([dict(m.named_parameters())[name].detach() for m in models])
-                )
-                for name, _ in models[0].named_parameters()
-            }
+            {name.replace(".", "__"): nn.Parameter(p) for name, p in params.items()}
         )
-        self.buffer_names = [name for name, _ in models[0].named_buffers()]
-        self.calibrated_variance = torch.ones(len(runs), dtype=dtype)
-        k_shape = (len(runs), 1, 1, 1)
+        self._param_names = list(params)
+        self.buffers_stacked = dict(buffers)
+        self._state_names = list(models[0].state_dict())
+        # the module vmap calls: run 0's structure on the meta device (weights come from the stack),
+        # kept in a tuple so that its parameters are not registered here
+        base = build_model(self.config, 0).to(dtype).to("meta")
+        base.train()
+        self._base = (base,)
         self.register_buffer("beta", torch.tensor([r.beta for r in runs], dtype=dtype))
-        c = self.config
-        if c.likelihood == "gaussian" and c.variance == "fixed":
-            # torch.full_like(mean, sigma**2) in GaussianVAE: the Python float sigma**2, rounded to dtype
-            self.register_buffer(
-                "fixed_variance", torch.tensor([r.config.sigma**2 for r in runs], dtype=dtype).view(k_shape)
-            )
-        # runs sharing a floor value are floored together by one apply_floor call
-        self.floor_groups: list[tuple[float, torch.Tensor]] = []
-        if c.likelihood == "gaussian" and c.variance == "floor":
-            values = sorted({r.config.floor_variance for r in runs})
-            self.floor_groups = [
-                (v, torch.tensor([k for k, r in enumerate(runs) if r.config.floor_variance == v]))
-                for v in values
-            ]
 
-    def p(self, name: str) -> torch.Tensor:
-        return self.stacked[name.replace(".", "__")]
-
-    def _linear(self, prefix: str, h: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(
-            self.p(f"{prefix}.bias").unsqueeze(1), h, self.p(f"{prefix}.weight").transpose(1, 2)
-        )
-
-    def _trunk(self, prefix: str, trunk: nn.Sequential, h: torch.Tensor) -> torch.Tensor:
-        for i, layer in enumerate(trunk):
-            h = self._linear(f"{prefix}.{i}", h) if isinstance(layer, nn.Linear) else layer(h)
-        return h
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and VARIANCE of every run's q(z|x), ``[K, B, q]`` for ``x`` of shape ``[K, B, d]``."""
-        h = self._trunk("encoder_trunk", self._structure[0].encoder_trunk, x)
-        mean = self._linear("encoder_mean", h)
-        if self.config.hidden:
-            log_variance = self._linear("encoder_log_variance", h)
-        else:
-            log_variance = self.p("encoder_log_variance_param").unsqueeze(1).expand_as(mean)
-        return mean, log_variance.exp()
-
-    def decoder_params(self, z: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Decoder mean (or logits) and VARIANCE, ``[K, S, B, d]`` for ``z`` of shape ``[K, S, B, q]``."""
-        K, S, B, q = z.shape
-        h = self._trunk("decoder_trunk", self._structure[0].decoder_trunk, z.reshape(K, S * B, q))
-        mean = self._linear("decoder_mean", h).reshape(K, S, B, -1)
-        c = self.config
-        if c.likelihood == "bernoulli":
-            return mean, None
-        raw = None
-        if "decoder_raw_variance__weight" in self.stacked:
-            raw = self._linear("decoder_raw_variance", h).reshape(K, S, B, -1)
-        elif "decoder_raw_variance_param" in self.stacked:
-            raw = self.p("decoder_raw_variance_param").view(K, 1, 1, -1).expand_as(mean)
-        if c.variance == "learned":
-            return mean, raw.exp()
-        if c.variance == "floor":
-            if len(self.floor_groups) == 1:
-                return mean, apply_floor(raw, self.floor_groups[0][0], c.floor_method)
-            variance = torch.empty_like(raw)
-            parts = [(idx, apply_floor(raw[idx], value, c.floor_method)) for value, idx in self.floor_groups]
-            return mean, torch.index_put(
-                variance, (torch.cat([i for i, _ in parts]),), torch.cat([v for _, v in parts])
-            )
-        if c.variance == "fixed":
-            return mean, self.fixed_variance.expand_as(mean)
-        if c.variance == "shared":
-            return mean, self.p("decoder_log_variance_shared").exp().view(K, 1, 1, 1).expand_as(mean)
-        # calibrated: sigma^2 = MSE(x, mu(z)) over each run's samples, points and dimensions
-        mse = ((x.unsqueeze(1) - mean) ** 2).mean(dim=(1, 2, 3))
-        self.calibrated_variance = mse.detach().clone()
-        return mean, mse.view(K, 1, 1, 1).expand_as(mean)
+    def _per_run(self, params, buffers, x, eps, beta):
+        return torch.func.functional_call(self._base[0], (params, buffers), (x, eps, beta))
 
     def elbo(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
         """Per-run, per-point one-sample beta-ELBO ``[K, B]``; ``x`` ``[K, B, d]``, noise ``[K, 1, B, q]``."""
-        mean, variance = self.encode(x)
-        # validate_args=False: the stacked tensors are the model's own outputs (GaussianVAE validates)
-        q = Independent(Normal(mean, variance.sqrt(), validate_args=False), 1, validate_args=False)
-        z = q.base_dist.loc.unsqueeze(1) + q.base_dist.scale.unsqueeze(1) * eps
-        dec_mean, dec_variance = self.decoder_params(z, x)
-        if dec_variance is None:
-            p_x = Independent(Bernoulli(logits=dec_mean, validate_args=False), 1, validate_args=False)
-        else:
-            p_x = Independent(
-                Normal(dec_mean, dec_variance.sqrt(), validate_args=False), 1, validate_args=False
-            )
-        log_lik = p_x.log_prob(x.unsqueeze(1)).mean(1)
-        zeros = torch.zeros(self.config.latent_dim, dtype=x.dtype)
-        prior = Independent(
-            Normal(zeros, torch.ones_like(zeros), validate_args=False), 1, validate_args=False
-        )
-        kl = kl_divergence(q, prior)
-        return log_lik - self.beta[:, None] * kl
+        params = {name: self.stacked[name.replace(".", "__")] for name in self._param_names}
+        return torch.func.vmap(self._per_run)(params, self.buffers_stacked, x, eps, self.beta)
 
     def state_dict_of(self, k: int) -> dict[str, torch.Tensor]:
-        """Run k's weights under GaussianVAE's parameter names (and its buffers)."""
-        out = {key.replace("__", "."): p[k].detach().clone() for key, p in self.stacked.items()}
-        for name in self.buffer_names:  # only calibrated_variance exists
-            out[name] = self.calibrated_variance[k].clone()
+        """Run k's weights and persistent buffers under GaussianVAE's state-dict names."""
+        out = {}
+        for name in self._state_names:
+            source = (
+                self.stacked[name.replace(".", "__")]
+                if name in self._param_names
+                else self.buffers_stacked[name]
+            )
+            out[name] = source[k].detach().clone()
         return out
 
 
@@ -357,30 +298,21 @@ def train_sweep(
     """Train the runs at once with stacked weights; the same numbers as :func:`train_sequential`.
 
     Parameters and result: see the module docstring and :class:`SweepResult`. The step runs
-    eagerly: ``torch.compile`` of the stacked loss measured no faster on a 2-core CPU (see
-    ``benchmarks/bench_sweep.py``).
+    eagerly (``benchmarks/bench_sweep.py`` measures it).
     """
     runs, x, steps, batch_size, lr = _check_common(runs, data, steps, batch_size, lr, dtype)
     model = StackedVAE(runs, dtype)
     gens = [torch.Generator().manual_seed(run.seed) for run in runs]
-    opt = torch.optim.Adam(model.stacked.parameters(), lr=lr)
     n, q = x.shape[0], runs[0].config.latent_dim
 
-    losses = np.zeros((steps, len(runs)))
-    bar = _progress(progress, steps, f"sweep of {len(runs)} runs")
-    for t in range(steps):
+    def step_losses() -> torch.Tensor:
         draws = [_draw(g, n, batch_size, q, dtype) for g in gens]
         idx = torch.stack([d[0] for d in draws])
         eps = torch.stack([d[1] for d in draws])
-        per_run = -model.elbo(x[idx], eps).mean(dim=1)  # [K]: run k's minibatch loss
-        opt.zero_grad(set_to_none=True)
-        per_run.sum().backward()  # run k's parameters get exactly run k's gradient
-        opt.step()
-        losses[t] = per_run.detach().numpy()
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+        return -model.elbo(x[idx], eps).mean(dim=1)  # [K]: run k's minibatch loss
+
+    bar = _progress(progress, steps, f"sweep of {len(runs)} runs")
+    losses = _adam_loop(list(model.stacked.parameters()), step_losses, steps, lr, bar)
     states = [model.state_dict_of(k) for k in range(len(runs))]
     return _result(runs, steps, batch_size, lr, dtype, losses, states)
 
