@@ -35,10 +35,3 @@ def loglik_atol(X, noise_variance: float, log_variances=(), *, per_point: bool =
     constant = d * (abs(math.log(2 * math.pi * noise_variance)) + 1.0) + float(np.sum(logs))
     size = (y2 if per_point else float(np.mean(y2))) / noise_variance + constant
     return ROUNDINGS * EPS * size
-
-
-def matrix_atol(*matrices, condition: float = 1.0) -> float:
-    """Absolute tolerance for entries of a solve or inverse: eps times the largest entry times the
-    condition number of the matrix solved (the relative error bound of a backward-stable solve)."""
-    top = max(float(np.max(np.abs(m))) for m in matrices)
-    return ROUNDINGS * EPS * top * condition
