@@ -8,11 +8,11 @@ theory section 3 (posterior collapse, beta-VAE, variance split) and section 2 (t
 * beta-VAE, :math:`E_q\log p(x|z) - \beta\,\mathrm{KL}`: :math:`\mathrm{ELBO}_\beta(\sigma^2) =
   \beta\,\mathrm{ELBO}(\beta\sigma^2) + \mathrm{const}`, so direction :math:`j` collapses iff
   :math:`l_j \le \beta\sigma^2`: a small :math:`\beta` and a small fixed :math:`\sigma^2` act alike
-  (the thesis chapter's observation, seed 004 section 5.3.4).
+  (the thesis chapter's observation, the thesis chapter, section 5.3.4).
 * Floor :math:`\sigma^2\ge\xi` on the VARIANCE: the profile likelihood is unimodal in
   :math:`\sigma^2` with its peak at :math:`\sigma^2_{ML}`, so the constrained optimum is
   :math:`\max(\xi, \sigma^2_{ML})`; the floor binds iff :math:`\xi > \sigma^2_{ML}`.
-* Variance split (seed 004, section 5.5): at the optimum the latent part carries
+* Variance split (the thesis chapter, section 5.5): at the optimum the latent part carries
   :math:`\sum_{j\le q}(l_j-t)_+` and the noise :math:`d\,\sigma^2` of the model's total variance.
 """
 
@@ -118,7 +118,7 @@ class VarianceSplit(Result):
 
 
 def variance_split(data_or_moments, q, noise_variance=None) -> VarianceSplit:
-    r"""The latent/noise split of the total variance (seed 004 section 5.5; theory section 3).
+    r"""The latent/noise split of the total variance (the thesis chapter, section 5.5; theory section 3).
 
     With ``noise_variance=None`` the split at the pPCA optimum: latent
     :math:`\sum_{j\le q}(l_j-\sigma^2_{ML})` and noise :math:`d\,\sigma^2_{ML}`, summing to
