@@ -315,3 +315,142 @@ def test_cached_floor_tensor_works_after_first_use_in_inference_mode():
     raw = torch.zeros(3, requires_grad=True)
     apply_floor(raw, xi, "clamp").sum().backward()  # would fail on an inference tensor
     assert floor_tensor(xi, raw) >= xi
+
+
+# -- a policy registered here, in the test file, works everywhere without other edits ---------------
+
+
+@pytest.fixture
+def registered_policies():
+    """Two policies registered for one test and removed after it (the registry is process-wide).
+
+    ``softplus_variance``: sigma^2 = softplus(l), no floor (unbounded), coloured sky blue.
+    ``log_softfloor``: log sigma^2 = log xi + softplus(l - log xi), a floor xi (bound -(d/2) log 2 pi xi).
+    """
+    import torch.nn.functional as F
+
+    from vaetheory.empirical.policies import POLICY_REGISTRY, VariancePolicy, register_policy
+
+    @register_policy
+    class SoftplusVariance(VariancePolicy):
+        name = "softplus_variance"
+        label = "softplus variance"
+        colour_key = "sky_blue"
+        raw_head = True
+
+        def variance(self, module, raw, mean, x):
+            variance = F.softplus(raw)
+            return variance, variance.log()
+
+    @register_policy
+    class LogSoftFloor(VariancePolicy):
+        name = "log_softfloor"
+        label = "log-softplus floor"
+        colour_key = "bluish_green"
+        uses = ("floor_variance",)
+        raw_head = True
+        floored = True
+        bounds_value = bounds_gradient = True
+
+        @classmethod
+        def validate(cls, config):
+            if config.floor_variance is None:
+                raise ValueError("variance='log_softfloor' needs floor_variance")
+
+        def tensors(self, like):
+            from vaetheory.empirical.policies import floor_tensor, log_floor_tensor
+
+            xi = self.config.floor_variance
+            return {
+                "decoder_variance_floor": floor_tensor(xi, like),
+                "lsf_log_floor": log_floor_tensor(xi, like),
+            }
+
+        def variance(self, module, raw, mean, x):
+            log_variance = module.lsf_log_floor + F.softplus(raw - module.lsf_log_floor)
+            return torch.maximum(log_variance.exp(), module.decoder_variance_floor), log_variance
+
+        def floor(self):
+            return self.config.floor_variance
+
+    yield SoftplusVariance, LogSoftFloor
+    del POLICY_REGISTRY["softplus_variance"], POLICY_REGISTRY["log_softfloor"]
+
+
+@pytest.fixture
+def small_data():
+    return np.random.default_rng(0).uniform(0.0, 1.0, size=(40, 6))
+
+
+def test_a_registered_policy_trains_with_train_and_keeps_its_bound(registered_policies, small_data):
+    from vaetheory.empirical.training import TrainConfig, train
+
+    kw = {"latent": 2, "hidden": (8,), "steps": 60, "batch_size": 20, "lr": 3e-2, "log_every": 1}
+    free = train(TrainConfig(variance="softplus_variance", **kw), data=small_data, progress=False)
+    assert free.stopped_reason is None and free.bound is None
+    assert all(np.isfinite(h["elbo"]) for h in free.history)
+    floored = train(
+        TrainConfig(variance="log_softfloor", floor_variance=0.05, **kw), data=small_data, progress=False
+    )
+    # the bound comes from the policy object: -(d/2) log(2 pi xi), the shared float64 formula
+    assert floored.bound == variance_floor_bound(6, 0.05)
+    # every logged one-sample per-point ELBO is under it (the KL is >= 0), and no variance below xi
+    assert max(h["max_point_loglik"] for h in floored.history) <= floored.bound
+    assert min(h["min_variance"] for h in floored.history) >= 0.05
+
+
+def test_a_registered_policy_runs_in_the_stacked_sweep(registered_policies, small_data):
+    """Per-run floors of the new policy are its buffers, stacked with the weights: the sweep equals
+    the sequential runs to the tolerance of tests/test_sweep.py (float64, 1e-10)."""
+    from vaetheory.empirical.sweep import SweepRun, train_sequential, train_sweep
+
+    for variance, extras in (
+        ("softplus_variance", [{}]),
+        ("log_softfloor", [{"floor_variance": v} for v in (1e-2, 0.2)]),
+    ):
+        runs = [
+            SweepRun(VAEConfig(data_dim=6, latent_dim=2, hidden=(8,), variance=variance, **extra), seed=s)
+            for extra in extras
+            for s in (0, 1)
+        ]
+        kw = {"steps": 6, "batch_size": 10, "lr": 1e-2, "dtype": torch.float64}
+        a, b = train_sweep(runs, small_data, **kw), train_sequential(runs, small_data, **kw)
+        np.testing.assert_allclose(a.neg_elbo, b.neg_elbo, rtol=0, atol=1e-10)
+        for sa, sb in zip(a.state_dicts, b.state_dicts):
+            for name in sa:
+                torch.testing.assert_close(sa[name], sb[name], rtol=0, atol=1e-10, msg=name)
+
+
+def test_a_registered_policy_gets_its_label_and_colour_in_the_figures(registered_policies, small_data):
+    import matplotlib
+
+    from vaetheory.empirical.training import TrainConfig, train
+    from vaetheory.figures.empirical import run_label, run_series
+    from vaetheory.plots.empirical import draw_training_runs
+    from vaetheory.plots.style import OKABE_ITO
+
+    config = TrainConfig(variance="softplus_variance", latent=2, hidden=(8,), steps=10, log_every=2)
+    series = run_series(train(config, data=small_data, progress=False), run_label(config))
+    assert series["label"] == "softplus variance" and series["colour_key"] == "sky_blue"
+    fig = draw_training_runs([series])
+    colours = {matplotlib.colors.to_hex(line.get_color()) for ax in fig.axes for line in ax.get_lines()}
+    assert OKABE_ITO["sky_blue"].lower() in colours
+    labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert "softplus variance" in labels
+    matplotlib.pyplot.close(fig)
+
+
+def test_a_registered_policy_is_accepted_by_vaetheory_train(
+    registered_policies, small_data, tmp_path, capsys
+):
+    from vaetheory.cli import main
+
+    data = tmp_path / "data.npy"
+    np.save(data, small_data)
+    out = tmp_path / "run"
+    argv = ["train", "--variance", "softplus_variance", "--data", str(data), "--hidden", "8"]
+    code = main([*argv, "--steps", "10", "--log-every", "5", "--out", str(out), "--no-progress"])
+    assert code == 0
+    assert "softplus variance" in capsys.readouterr().out
+    summary = (out / "summary.json").read_text()
+    assert '"softplus_variance"' in summary

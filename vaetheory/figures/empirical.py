@@ -38,10 +38,12 @@ def blowup_figure(out_stem: Path, result) -> list[Path]:
 def run_series(result, label: str, *, floor_index: int = 0) -> dict:
     """The plotted series of a :class:`~vaetheory.empirical.training.TrainResult`."""
     c = result.config
-    policy = "bernoulli" if c.likelihood == "bernoulli" else c.variance
+    policy = _policy_of(c)
     return {
         "label": label,
-        "policy": policy,
+        "policy": "bernoulli" if policy is None else c.variance,
+        "colour_key": "bernoulli" if policy is None else policy.colour_key,
+        "floored": policy is not None and policy.floored,
         "floor_index": floor_index,
         "floor": c.floor_variance,
         "steps": [h["step"] for h in result.history],
@@ -65,16 +67,21 @@ def training_figure(
     return save_figure(fig, out_stem, provenance, {"runs": series})
 
 
+def _policy_of(config):
+    """The decoder-variance policy object of a TrainConfig or VAEConfig (None for Bernoulli)."""
+    from vaetheory.empirical.policies import policy_class
+
+    if config.likelihood == "bernoulli":
+        return None
+    return policy_class(config.variance)(config)
+
+
 def run_label(config, *, math: bool = True) -> str:
     """A label naming the policy and its parameters (mathtext for a legend, plain text otherwise)."""
-    if config.likelihood == "bernoulli":
+    policy = _policy_of(config)
+    if policy is None:
         return "Bernoulli (binarised; bound 0)"
-    if config.variance == "floor":
-        xi = rf"$\xi = {config.floor_variance:g}$" if math else f"xi = {config.floor_variance:g}"
-        return f"floor ({config.floor_method}) {xi}"
-    if config.variance == "fixed":
-        return f"fixed std {config.sigma:g}"
-    return config.variance
+    return policy.describe(math=math)
 
 
 def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
@@ -101,7 +108,7 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
     for config in configs:
         result = train(config, progress=False)
         series.append(run_series(result, run_label(config), floor_index=floor_index))
-        floor_index += config.variance == "floor"
+        floor_index += series[-1]["floored"]
     params = {
         "data": "digits (scaled to [0,1]; binarised at 0.5 for Bernoulli)",
         "steps": steps,

@@ -38,6 +38,11 @@ def _xi_label(xi: float) -> str:
     return rf"$\xi = {mantissa}\times10^{{{exponent}}}$"
 
 
+def _floored(run: Mapping[str, Any]) -> bool:
+    """Whether a series is a floored policy's (its ``floored`` key; sidecars before it: policy ``floor``)."""
+    return bool(run.get("floored", run["policy"] == "floor"))
+
+
 def draw_blowup(
     ks: Sequence[float],
     runs: Sequence[Mapping[str, Any]],
@@ -93,7 +98,9 @@ def draw_training_runs(
     """The unboundedness plot for training runs: two panels, sharing the step axis.
 
     ``runs``: dicts with ``label``, ``policy`` (``learned``, ``floor``, ``bernoulli``, ...),
-    optional ``floor_index`` (colour of the floor), ``steps``, ``max_point_loglik``,
+    optional ``colour_key`` (the policy's colour key, :func:`~vaetheory.plots.style.policy_color`),
+    optional ``floored`` (a floored policy: drawn in the floors' colours, with xi) and
+    ``floor_index`` (colour of the floor), ``steps``, ``max_point_loglik``,
     ``min_variance`` (None entries are skipped), optional ``min_unfloored_variance`` (drawn dotted:
     what the head asks for before the floor), ``bound`` (None or a number) and optional
     ``stopped_at`` (a step where the run broke down numerically, marked with a cross).
@@ -102,10 +109,10 @@ def draw_training_runs(
     with style():
         fig, (ax_ll, ax_var) = new_figure("page", aspect=0.4, ncols=2, layout="constrained")
         for run in runs:
-            if run["policy"] == "floor":
+            if _floored(run):
                 color = floor_color(run.get("floor_index", 0))
             else:
-                color = policy_color(run["policy"])
+                color = policy_color(run.get("colour_key", run["policy"]))
             steps = np.asarray(run["steps"], dtype=np.float64)
             ll = np.asarray(run["max_point_loglik"], dtype=np.float64)
             ax_ll.plot(steps, ll, color=color, **{**MEASURED_LINE, "marker": None}, label=run["label"])
@@ -117,7 +124,7 @@ def draw_training_runs(
             if mv:
                 s, v = zip(*mv)
                 ax_var.plot(s, v, color=color, **{**MEASURED_LINE, "marker": None}, label=run["label"])
-                if run["policy"] == "floor" and run.get("floor") is not None:
+                if _floored(run) and run.get("floor") is not None:
                     ax_var.axhline(run["floor"], color=color, **BOUND_LINE)
             raw = [(s, v) for s, v in zip(steps, run.get("min_unfloored_variance") or []) if v is not None]
             if raw:
@@ -136,7 +143,7 @@ def draw_training_runs(
         ax_var.set_yscale("log")
         ax_var.set_xlabel("training step")
         ax_var.set_ylabel("smallest decoder variance (log scale)")
-        floors = any(run["policy"] == "floor" for run in runs)
+        floors = any(_floored(run) for run in runs)
         ax_var.set_title(r"(b) smallest $\sigma_j^2(z)$" + (r"; floors $\xi$ dashed" if floors else ""))
         handles, labels = ax_ll.get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4))

@@ -87,8 +87,12 @@ RC_PARAMS: dict[str, Any] = {
 
 
 def policy_color(policy: str) -> str:
-    """The package-wide colour of a decoder-variance policy (``learned``, ``floor``, ...)."""
-    return POLICY_COLORS.get(policy, THEORY_COLOR)
+    """The package-wide colour of a decoder-variance policy's colour key (``learned``, ``floor``, ...).
+
+    A key that is not a built-in policy may name an Okabe-Ito colour (``"sky_blue"``): that is how
+    a newly registered policy (``VariancePolicy.colour_key``) gets its colour; anything else is grey.
+    """
+    return POLICY_COLORS.get(policy) or OKABE_ITO.get(policy, THEORY_COLOR)
 
 
 def floor_color(index: int) -> str:
