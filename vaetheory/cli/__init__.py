@@ -24,6 +24,7 @@ SUBCOMMANDS: list[str] = [
     "linear",
     "blowup",
     "train",
+    "sweep",
     "doctor",
     "reproduce",
     "figures",
