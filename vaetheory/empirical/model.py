@@ -287,11 +287,14 @@ class GaussianVAE(nn.Module):
     # -- decoder -------------------------------------------------------------------------------
     def decoder_raw(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The decoder mean (or Bernoulli logits) and the raw variance head :math:`\\ell(z)` (or None)."""
-        out = self.decoder_head(self.decoder_trunk(z))
+        h = self.decoder_trunk(z)
+        out = self.decoder_head(h)
         if not self._raw_head:
             return out, None
         if self.config.hidden:
             mean, raw = out.chunk(2, dim=-1)
+            if self.policy.detach_variance_trunk:  # the variance's gradient stops at the head
+                raw = self.decoder_raw_variance(h.detach())
             return mean, raw
         return out, self.decoder_raw_variance_param.expand_as(out)
 
@@ -359,6 +362,8 @@ class GaussianVAE(nn.Module):
         dec_mean, variance, log_variance = self.decoder_moments(z, x)
         if variance is None:  # Bernoulli(logits).log_prob
             log_lik = -F.binary_cross_entropy_with_logits(dec_mean, x.expand_as(dec_mean), reduction="none")
+        elif self.policy.custom_log_density:  # another decoder family (Student-t, discretised, ...)
+            log_lik = self.policy.log_density(self, x, dec_mean, variance, log_variance)
         else:
             log_lik = gaussian_log_density(x, dec_mean, variance, log_variance)
         kl = kl_standard_normal(q_mean, q_log_variance).sum(-1)

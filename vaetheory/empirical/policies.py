@@ -309,9 +309,19 @@ class VariancePolicy:
     #: whether the policy bounds the likelihood value and the gradient that trains the variance
     bounds_value: ClassVar[bool] = False
     bounds_gradient: ClassVar[bool] = False
+    #: whether the policy gives the ELBO's elementwise log-likelihood itself (:meth:`log_density`);
+    #: False: the Gaussian log-density of the variance (``model.gaussian_log_density``)
+    custom_log_density: ClassVar[bool] = False
+    #: whether the raw variance head reads the decoder trunk's output detached, so that no gradient
+    #: of the variance reaches the trunk, the mean or the encoder (faithful training, Stirn et al. 2023)
+    detach_variance_trunk: ClassVar[bool] = False
 
     def __init__(self, config):
         self.config = config
+
+    def log_density(self, module, x, mean, variance, log_variance) -> torch.Tensor:
+        """The elementwise log-likelihood term of the ELBO (used when :attr:`custom_log_density`)."""
+        raise NotImplementedError
 
     @classmethod
     def validate(cls, config) -> None:
