@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, str] = {
     "training": "benchmarks.bench_training",
     "iwae": "benchmarks.bench_iwae",
     "sweep": "benchmarks.bench_sweep",
+    "sweeps": "benchmarks.bench_sweeps",
     "quadrature": "benchmarks.bench_quadrature",
 }
 
