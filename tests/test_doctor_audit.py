@@ -112,9 +112,11 @@ def test_softplus_plus_eps_floors_at_eps(one_torch_thread):
     )  # the user's module is untouched
 
 
-def test_distribution_output_without_a_traceable_graph(one_torch_thread):
+def test_distribution_output_is_traced(one_torch_thread):
+    # the Normal's scale is reached through the traced graph: exp(0.5 * layer), interval [0, inf)
     a = audit_decoder(NormalDecoder(), Z, data_dim=D)
-    assert a.bounded is False and "could not trace" in a.graph
+    assert a.bounded is False and a.mechanism == "exp of an unbounded layer"
+    assert "exp <- mul <- Linear" in a.graph and "standard deviation in [0, inf]" in a.graph
 
 
 def test_clamp_of_log_variance(one_torch_thread):

@@ -8,24 +8,26 @@ arXiv:1802.04826; theory section 2). A floor :math:`\sigma^2\ge\xi` bounds it by
 :func:`audit_decoder` finds out, for a module vaetheory did not write, whether its variance has
 such a floor, by two independent routes:
 
-* **probing** (the verdict): on a float64 copy of the module, the variance is recorded as the
-  input is scaled to extremes (:data:`INPUT_SCALES`) and as the parameters are moved along the
-  direction that shrinks it (the negative gradient of the summed log-variance, for all parameters
-  together and for each parameter tensor alone, by :data:`PARAMETER_STEPS`). A variance that
-  reaches 0 in float64, or whose log still falls at the largest step, is unbounded; one that
-  stops at a positive value :math:`\xi` (the same at the last two steps) has the floor :math:`\xi`.
-  Whether the floor bounds the *gradient* too is read off by comparing, just below the floor,
-  the gradient autograd reports with a finite difference of the value (a straight-through clamp,
-  as ``torch.nn.GaussianNLLLoss`` applies, has a gradient where the value is flat).
-* **reading the graph** (the mechanism, and a cross-check): ``torch.fx.symbolic_trace`` of the
-  module, walked back from the variance output, names a final ``exp`` of an unbounded layer, a
-  ``softplus`` plus a constant, a ``clamp``, a ``sigmoid`` range, the sigma-VAE's softclip, a
-  learnable scalar log-variance parameter or a constant variance. Where the graph gives the floor
-  in closed form (``softplus(.) + eps``: :math:`\xi=\varepsilon`; ``clamp(min=c)`` of a variance:
-  :math:`c`; of a log variance: :math:`e^c`) it is compared with the probed floor; a disagreement,
-  or a graph that says "unbounded" where the probes found a floor, makes ``bounded`` null, with why.
-  Tracing fails for modules that build a ``torch.distributions`` object or branch on data; then
-  the verdict rests on the probes and ``graph`` says why.
+* **the structure** (the only route that can say ``bounded: true``): the module is traced with
+  ``torch.fx`` in training and in evaluation mode (a module returning a ``Normal`` or
+  ``Independent`` Normal through a wrapper that returns its scale) and an interval analysis
+  (:mod:`vaetheory.doctor.structure`) bounds the variance over every input and every value of the
+  trainable parameters. A positive lower end :math:`\xi` is a proof of the floor.
+* **probing** (witnesses): on a float64 copy of the module, the smallest variance is recorded as the
+  input is scaled (:data:`INPUT_SCALES`), as the parameters are moved along the direction that
+  shrinks it (all together, each tensor alone, and all together at the lowest input found), and
+  along :data:`DIRECTIONS` random directions in parameter space and in input space, both signs. A
+  variance that reaches 0 in float64, or whose log still falls at the largest step of a shrinking
+  direction, is a witness: ``bounded: false``. A probe below a proved floor makes ``bounded`` null
+  (the routes disagree). Without a proof and without a witness ``bounded`` is null, and ``why``
+  says "no structural proof (...); probes in N directions found no variance below X".
+  Whether a proved floor bounds the *gradient* too is read off by comparing, just below the floor,
+  the gradient autograd reports with the flat value (a straight-through clamp, as
+  ``torch.nn.GaussianNLLLoss`` applies, has a gradient where the value is flat; a ``detach()``
+  upstream of the variance also makes it ``"value"``).
+* the graph also names the mechanism (a final ``exp`` of an unbounded layer, ``softplus`` plus a
+  constant, a ``clamp``, a ``sigmoid`` range, the sigma-VAE's softclip, a learnable scalar
+  log-variance parameter, a constant variance) for the text.
 
 :func:`audit_loss` does the same for a loss function: ``torch.nn.GaussianNLLLoss(eps=...)``, a
 hand-written Gaussian NLL, a loss with its own learnable log-variance (the Stable Diffusion
@@ -55,6 +57,10 @@ LOSS_ARGUMENTS = ("variance", "log_variance", "std", "none")
 INPUT_SCALES = (1.0, 10.0, 100.0, 1e3, 1e4, -1.0, -10.0, -100.0, -1e3, -1e4)
 #: the distances (in units of the normalised shrinking direction) the parameters are moved
 PARAMETER_STEPS = (1.0, 10.0, 100.0, 1e3, 1e4, 1e5)
+#: the distances (rows of unit norm) the input is moved along each random input direction
+INPUT_STEPS = (1.0, 10.0, 100.0, 1e3, 1e4)
+#: random directions probed by default, in parameter space and in input space each (both signs)
+DIRECTIONS = 16
 #: log of float64's smallest normal number: a log-variance below it is a variance of 0 in float64
 LOG_TINY64 = math.log(torch.finfo(torch.float64).tiny)
 #: two probed log-variances closer than this (relative) are "the same": a plateau. float64 rounding
@@ -167,22 +173,12 @@ def _target_name(node) -> str:
     return t if isinstance(t, str) else getattr(t, "__name__", str(t))
 
 
-def _read_graph(module, n_inputs: int, output: str) -> dict:
-    """Trace ``module`` with torch.fx and describe how its variance output is produced."""
-    try:
-        import torch.fx
+def _read_graph(gm, node, output: str) -> dict:
+    """Name how the traced graph ``gm`` produces the variance output ``node`` (the mechanism, for the text).
 
-        gm = torch.fx.symbolic_trace(module)
-    except Exception as exc:  # fx raises many types for untraceable code; the probes still run
-        return {
-            "ok": False,
-            "text": f"torch.fx could not trace the module ({type(exc).__name__}: {exc})"[:300],
-        }
-    out_node = next(n for n in gm.graph.nodes if n.op == "output")
-    value = out_node.args[0]
-    if not isinstance(value, (tuple, list)) or len(value) < 2:
-        return {"ok": False, "text": "traced, but the output is not a (mean, second) tuple"}
-    node = value[1]
+    This walk follows the first tensor argument back from the output and only names what it meets; the
+    verdict's structural proof is the interval analysis of :mod:`vaetheory.doctor.structure`.
+    """
     modules = dict(gm.named_modules())
     chain: list[str] = []
     info: dict[str, Any] = {"ok": True, "kind": None, "constant": None}
@@ -262,14 +258,8 @@ _MECHANISM = {
 }
 
 
-def _graph_floor(info: dict) -> float | None:
-    """The floor the graph gives in closed form, if it does."""
-    if info.get("kind") == "softplus_plus_eps":
-        return info.get("constant")
-    if info.get("kind") == "clamp" and info.get("constant") is not None:
-        c = info["constant"]
-        return math.exp(c) if info.get("clamp_log") else c
-    return None
+#: graph kinds that name a floor mechanism (others are named only if they prove nothing)
+_FLOOR_KINDS = ("softplus_plus_eps", "clamp", "sigmoid", "softclip", "fixed")
 
 
 # -- probing ----------------------------------------------------------------------------------
@@ -322,6 +312,8 @@ def audit_decoder(
     *,
     data_dim: int | None = None,
     output: str = "auto",
+    directions: int = DIRECTIONS,
+    seed: int = 0,
 ) -> Audit:
     """Audit how ``module`` produces its Gaussian variance (module docstring).
 
@@ -333,6 +325,8 @@ def audit_decoder(
     is not changed: it is probed on a float64 deep copy.
     """
     check_choice("output", output, DECODER_OUTPUTS)
+    directions = check_int("directions", directions, low=0, high=10_000)
+    seed = check_int("seed", seed, low=0, high=2**63 - 1)
     if data_dim is not None:
         data_dim = check_int("data_dim", data_dim, low=1)
     if not isinstance(module, torch.nn.Module):
@@ -387,6 +381,19 @@ def audit_decoder(
         named = [(n, p) for n, p in twin.named_parameters() if p.requires_grad]
         for name, p in named:
             paths.append((f"parameter {name}", _shrink_path(twin, inputs, output, [p], lambda g: g)))
+    generator = torch.Generator().manual_seed(seed)
+    random_paths = _random_parameter_paths(twin, inputs, output, params, directions, generator)
+    input_paths, lowest_inputs = _random_input_paths(twin, inputs, output, directions, generator)
+    random_paths += input_paths
+    if params and lowest_inputs is not None:
+        # the parameters' shrinking direction at the input that gave the smallest variance: a variance
+        # that needs both an input direction and a parameter direction to reach 0 is found here
+        paths.append(
+            (
+                "all parameters at the lowest input found",
+                _shrink_path(twin, lowest_inputs, output, params, lambda g: g),
+            )
+        )
     for name, values in paths:
         probes.append(
             {
@@ -394,154 +401,193 @@ def audit_decoder(
                 "min_log_variance": values,
             }
         )
-    graph = _read_graph(twin, len(inputs), output)
-    return _verdict_decoder(twin, inputs, output, base, input_lv, paths, graph, probes, data_dim)
+    probes.append(
+        {
+            "probe": f"{len(random_paths)} random directions ({directions} in parameter space and "
+            f"{directions} in input space, both signs; seed {seed}): lowest min log-variance of each",
+            "min_log_variance": [
+                min([v for v in vs if not math.isnan(v)], default=math.nan) for _, vs in random_paths
+            ],
+        }
+    )
+    graph, proof = _structure(twin, len(inputs), output)
+    return _verdict_decoder(
+        twin, inputs, output, base, input_lv, paths, random_paths, graph, proof, probes, data_dim
+    )
 
 
-def _verdict_decoder(twin, inputs, output, base, input_lv, paths, graph, probes, data_dim) -> Audit:
-    moved = [v for _, v in paths if v]
-    classes = [_plateau(v) for v in moved]
-    finite_inputs = [v for v in input_lv if math.isfinite(v)]
-    lowest_input = min(finite_inputs) if finite_inputs else math.nan
+def _structure(twin, n_inputs: int, output: str) -> tuple[dict, dict]:
+    """The mechanism (named from the eval-mode graph) and the interval proof over both modes' graphs."""
+    from vaetheory.doctor.structure import prove_floor, trace_variance
+
+    graph: dict = {"ok": False}
+    floors: list[float | None] = []
+    texts: list[str] = []
+    detach = False
+    for training in (False, True):
+        try:
+            gm, node, kind = trace_variance(twin, n_inputs, output, training=training)
+        except Exception as exc:  # fx raises many types for untraceable code; the probes still run
+            text = f"torch.fx could not trace the module ({type(exc).__name__}: {exc})"[:300]
+            return {"ok": False, "text": text}, {"floor": None, "text": f"no structural proof: {text}"}
+        proof = prove_floor(gm, node, kind)
+        floors.append(proof.floor)
+        texts.append(("training mode: " if training else "evaluation mode: ") + proof.text)
+        detach = detach or proof.detach
+        if not training:
+            graph = _read_graph(gm, node, kind)
+    floor = None if any(f is None for f in floors) else min(floors)
+    if texts[0].removeprefix("evaluation mode: ") == texts[1].removeprefix("training mode: "):
+        texts = [texts[0].replace("evaluation mode: ", "training and evaluation mode: ")]
+    return graph, {"floor": floor, "text": "; ".join(texts), "detach": detach}
+
+
+def _safe_min(twin, inputs, output) -> float:
+    try:
+        with torch.no_grad():
+            return float(_min_log_variance(twin, inputs, output))
+    except Exception:  # a probe far out may make the module fail; it is then no evidence either way
+        return math.nan
+
+
+def _random_parameter_paths(twin, inputs, output, params, directions: int, generator) -> list:
+    """min log-variance along random unit directions in parameter space (both signs), by PARAMETER_STEPS."""
+    paths: list[tuple[str, list[float]]] = []
+    if not params:
+        return paths
+    saved = [p.detach().clone() for p in params]
+    try:
+        for k in range(directions):
+            d = [torch.randn(p.shape, generator=generator, dtype=torch.float64) for p in params]
+            norm = math.sqrt(sum(float((x * x).sum()) for x in d))
+            for sign in (1.0, -1.0):
+                values = []
+                for t in PARAMETER_STEPS:
+                    with torch.no_grad():
+                        for p, s0, di in zip(params, saved, d):
+                            p.copy_(s0 + (sign * t / norm) * di)
+                    values.append(_safe_min(twin, inputs, output))
+                paths.append((f"random parameter direction {k}{'+' if sign > 0 else '-'}", values))
+    finally:
+        with torch.no_grad():
+            for p, s0 in zip(params, saved):
+                p.copy_(s0)
+    return paths
+
+
+def _random_input_paths(twin, inputs, output, directions: int, generator):
+    """min log-variance along random directions in input space (rows of unit norm, both signs)."""
+    paths: list[tuple[str, list[float]]] = []
+    floating = [i for i, t in enumerate(inputs) if isinstance(t, torch.Tensor) and t.is_floating_point()]
+    if not floating:
+        return paths, None
+    best, best_inputs = math.inf, None
+    for k in range(directions):
+        d = {}
+        for i in floating:
+            r = torch.randn(inputs[i].shape, generator=generator, dtype=torch.float64)
+            rows = r.reshape(r.shape[0], -1) if r.dim() >= 2 else r.reshape(1, -1)
+            d[i] = (rows / rows.norm(dim=1, keepdim=True).clamp_min(1e-300)).reshape(r.shape)
+        for sign in (1.0, -1.0):
+            values = []
+            for t in INPUT_STEPS:
+                moved = tuple(x + sign * t * d[i] if i in d else x for i, x in enumerate(inputs))
+                v = _safe_min(twin, moved, output)
+                values.append(v)
+                # ties go to the farther input: once a term has vanished in the min, go on pushing it
+                if v <= best:
+                    best, best_inputs = v, moved
+            paths.append((f"random input direction {k}{'+' if sign > 0 else '-'}", values))
+    return paths, best_inputs
+
+
+def _verdict_decoder(
+    twin, inputs, output, base, input_lv, paths, random_paths, graph, proof, probes, data_dim
+) -> Audit:
+    """bounded: true only with a structural proof the probes do not contradict; false on a witness."""
     kind = graph.get("kind") if graph.get("ok") else None
+    graph_text = graph["text"] + "; " + proof["text"]
+    every = [("the example input", [base]), ("the input scaled", input_lv), *paths, *random_paths]
+    finite = [v for _, vs in every for v in vs if math.isfinite(v)]
+    lowest = min(finite) if finite else math.nan
+    zero = next((n for n, vs in every if vs and _plateau(vs)[0] == "zero"), None)
+    falling = next((n for n, vs in paths if vs and _plateau(vs)[0] == "falling"), None)
+    n_dirs = len(paths) + len(random_paths) + len(INPUT_SCALES)
+    xi = proof["floor"]
+    if xi is not None:
+        mechanism = _MECHANISM.get(kind, "not recognised in the graph")
+        if kind not in _FLOOR_KINDS:
+            mechanism = "a floor proved by interval analysis of the graph"
+        # the proof holds in real arithmetic; float64 rounding of the last operations is a few ulps of xi
+        if zero is not None or (math.isfinite(lowest) and lowest < math.log(xi) + math.log1p(-FLOOR_RTOL)):
+            reached = "0" if zero is not None else f"{math.exp(lowest):.6g}"
+            return _finish(
+                "decoder",
+                mechanism,
+                None,
+                f"the graph proves variance >= {xi:.6g} but a probe ({zero or 'a direction'}) reached "
+                f"{reached}: the two routes disagree",
+                None,
+                None,
+                data_dim,
+                graph_text,
+                probes,
+            )
+        bounds = _bounds_of_decoder(twin, inputs, output, xi)
+        why = (
+            f"the traced graph proves the variance >= xi = {xi:.6g} for every input and parameter value "
+            f"(interval analysis), and probes in {n_dirs} directions found nothing below it"
+        )
+        if math.isfinite(lowest) and lowest > math.log(xi) + math.log1p(FLOOR_RTOL):
+            why += (
+                f" (the lowest they reached is {math.exp(lowest):.6g}: the proved floor may not be attained)"
+            )
+        if proof.get("detach") and bounds == "both":
+            bounds = "value"
+            why += "; a detach() upstream of the variance: the gradient may bypass the floor"
+        return _finish("decoder", mechanism, True, why, xi, bounds, data_dim, graph_text, probes)
     mechanism = _MECHANISM.get(kind, "not recognised in the graph")
-    graph_text = graph["text"]
-    if any(c == "zero" for c, _ in classes) or (finite_inputs and lowest_input < LOG_TINY64):
-        where = next((n for n, v in paths if v and _plateau(v)[0] == "zero"), "the input")
+    if zero is not None:
         return _finish(
             "decoder",
             mechanism,
             False,
-            f"moving {where} along the direction that shrinks it sends the variance to 0 in float64 "
-            "(no floor): the likelihood is unbounded (theory section 2)",
+            f"moving {zero} sends the variance to 0 in float64 (no floor): the likelihood is unbounded "
+            "(theory section 2)",
             None,
             "none",
             data_dim,
             graph_text,
             probes,
         )
-    if any(c == "falling" for c, _ in classes):
-        where = next(n for n, v in paths if v and _plateau(v)[0] == "falling")
-        last = next(v for n, v in paths if n == where)
+    if falling is not None:
+        last = next(v for n, v in paths if n == falling)
         return _finish(
             "decoder",
             mechanism,
             False,
-            f"moving {where} along the shrinking direction lowers the log-variance without a plateau "
-            f"(to {last[-1]:.6g} at the largest step, {PARAMETER_STEPS[-1]:g}): no floor was found",
+            f"moving {falling} along the shrinking direction lowers the log-variance without a plateau "
+            f"(to {last[-1]:.6g} at the largest step, {PARAMETER_STEPS[-1]:g}) and the graph proves no "
+            "floor: no floor was found",
             None,
             "none",
             data_dim,
             graph_text,
             probes,
         )
-    if not moved and not params_exist(twin):
-        # nothing to move: the variance is fixed unless the input moves it
-        spread = [base, *finite_inputs]
-        if max(spread) - min(spread) <= PLATEAU_RTOL * (1 + abs(base)):
-            xi = math.exp(base)
-            return _finish(
-                "decoder",
-                "fixed variance",
-                True,
-                f"the module has no trainable parameters and its variance {xi:.6g} does not move with "
-                f"the input",
-                xi,
-                "both",
-                data_dim,
-                graph_text,
-                probes,
-            )
-    if not moved:
-        # parameters exist but none moves the variance
-        spread = [base, *finite_inputs]
-        if finite_inputs and max(spread) - min(spread) <= PLATEAU_RTOL * (1 + abs(base)):
-            xi = math.exp(base)
-            return _finish(
-                "decoder",
-                "fixed variance",
-                True,
-                f"no parameter moves the variance (zero gradient) and it does not move with the input: "
-                f"fixed at {xi:.6g}",
-                xi,
-                "both",
-                data_dim,
-                graph_text,
-                probes,
-            )
-        return _finish(
-            "decoder",
-            mechanism,
-            None,
-            "the variance has zero gradient with respect to every parameter at the example input but "
-            "moves with "
-            "the input: the probes cannot drive it; pass an example input in the region you train on",
-            None,
-            None,
-            data_dim,
-            graph_text,
-            probes,
-        )
-    if any(c == "nan" for c, _ in classes):
-        return _finish(
-            "decoder",
-            mechanism,
-            None,
-            "a probe produced a non-finite variance before reaching a plateau: the probes cannot tell",
-            None,
-            None,
-            data_dim,
-            graph_text,
-            probes,
-        )
-    floor_lv = min([b for _, b in classes] + finite_inputs + [base])
-    xi = math.exp(floor_lv)
-    if kind in ("exp_of_layer", "scalar_parameter", "parameter"):
-        return _finish(
-            "decoder",
-            mechanism,
-            None,
-            f"the graph shows {mechanism} with nothing bounding it, but the probes stopped at variance "
-            f"{xi:.6g}: "
-            "the two routes disagree",
-            None,
-            None,
-            data_dim,
-            graph_text,
-            probes,
-        )
-    gfloor = _graph_floor(graph) if graph.get("ok") else None
-    if gfloor is not None and not math.isclose(gfloor, xi, rel_tol=FLOOR_RTOL):
-        return _finish(
-            "decoder",
-            mechanism,
-            None,
-            f"the graph gives the floor {gfloor:.6g} but the probes stopped at {xi:.6g}: the two routes "
-            f"disagree",
-            None,
-            None,
-            data_dim,
-            graph_text,
-            probes,
-        )
-    how = "the graph's closed form and the probes agree" if gfloor is not None else "found by the probes"
-    xi = xi if gfloor is None else gfloor  # the closed form, exact, once the probes confirm it
-    bounds = _bounds_of_decoder(twin, inputs, output, xi)
+    found = f"{math.exp(lowest):.6g}" if math.isfinite(lowest) else "a finite value"
     return _finish(
         "decoder",
         mechanism,
-        True,
-        f"the variance stops at xi = {xi:.6g} however far the input and the parameters are driven ({how})",
-        xi,
-        bounds,
+        None,
+        f"no structural proof ({proof['text'].removeprefix('no structural proof: ')}); probes in {n_dirs} "
+        f"directions found no variance below {found}, which does not show that none exists",
+        None,
+        None,
         data_dim,
         graph_text,
         probes,
     )
-
-
-def params_exist(module) -> bool:
-    return any(p.requires_grad for p in module.parameters())
 
 
 def _bounds_of_decoder(twin, inputs, output, xi: float) -> str:
