@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -34,22 +36,24 @@ import tempfile
 import numpy as np
 import torch
 
-from vaetheory.empirical.thesis import (
+from vaetheory.linear import sample_moments
+from vaetheory.studies.thesis_ch5 import (
     QUICK_SETTINGS,
+    check_claims,
     load_thesis_data,
     predicted_active_curve,
+    render_table,
+    reproduce_thesis_chapter,
     thesis_configurations,
+    verdict_text,
 )
-from vaetheory.empirical.thesis_claims import check_claims, render_table
-from vaetheory.empirical.thesis_run import reproduce_thesis_chapter
-from vaetheory.linear.moments import sample_moments
 
 torch.set_num_threads(1)
 torch.set_flush_denormal(True)
 
 for config in thesis_configurations():
     print(
-        f"{config.name:22s} variance {config.variance:7s} sigma (std) {config.sigma_std!s:6s} "
+        f"{config.name:22s} policy {config.policy:7s} sigma (std) {config.sigma!s:6s} "
         f"beta {config.beta:<5g} q {config.latent:2d}  (chapter figures {config.chapter})"
     )
 
@@ -100,9 +104,8 @@ print(render_table(reproduction))
 
 # %%
 for claim in check_claims(reproduction):
-    verdict = {True: "supported", False: "not supported", None: "not tested"}[claim.supported]
     print(f"- {claim.claim} [{claim.where}]")
-    print(f"  criterion: {claim.criterion}\n  shown: {claim.shown}\n  -> {verdict}")
+    print(f"  criterion: {claim.criterion}\n  shown: {claim.shown}\n  -> {verdict_text(claim.supported)}")
 run_dir.cleanup()
 
 # %% [markdown]

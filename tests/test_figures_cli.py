@@ -165,7 +165,7 @@ def thesis_run(tmp_path_factory):
         pytest.skip("the thesis area is not registered yet")
     import dataclasses
 
-    import vaetheory.empirical.thesis_run as thesis_run_module
+    import vaetheory.studies.thesis_ch5.run as thesis_run_module
 
     tiny = dataclasses.replace(
         thesis_run_module.QUICK_SETTINGS,

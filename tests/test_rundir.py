@@ -183,7 +183,7 @@ def test_training_and_the_thesis_driver_do_not_import_matplotlib_or_switch_its_b
         import numpy as np
         import vaetheory.rundir
         assert "torch" not in sys.modules, "vaetheory.rundir imported torch"
-        import vaetheory.empirical.thesis_run
+        import vaetheory.studies.thesis_ch5.run
         from vaetheory.empirical.training import TrainConfig, train
         cfg = TrainConfig(latent=1, hidden=(3,), steps=2, batch_size=4, log_every=1)
         data = np.random.default_rng(0).uniform(size=(8, 3))
@@ -224,7 +224,7 @@ def test_figures_into_a_directory_holding_figures_needs_overwrite(tmp_path, monk
 
 
 def test_a_thesis_run_is_continued_only_with_resume_and_other_options_are_named(tmp_path):
-    from vaetheory.empirical.thesis_run import _check_run_key
+    from vaetheory.studies.thesis_ch5.run import _check_run_key
 
     key = {"data": "digits", "seed": 0}
     _check_run_key(tmp_path, key, resume=False, overwrite=False)  # a new directory: recorded

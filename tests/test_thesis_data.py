@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vaetheory.datasets import load_mnist, load_mnist_labels
-from vaetheory.empirical.thesis import load_thesis_data
+from vaetheory.studies.thesis_ch5 import load_thesis_data
 
 
 def _idx_bytes(array: np.ndarray) -> bytes:

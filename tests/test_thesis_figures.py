@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vaetheory.empirical.thesis import LATENT_GRID_SIZE, latent_grid, predicted_active_curve
+from vaetheory.studies.thesis_ch5 import LATENT_GRID_SIZE, latent_grid, predicted_active_curve
 from vaetheory.figures.thesis import clipped_shares
 from vaetheory.plots import thesis as plots
 from vaetheory.plots.style import COLUMN_WIDTH, PAGE_WIDTH, RC_PARAMS, save_figure

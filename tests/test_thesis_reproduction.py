@@ -13,16 +13,17 @@ import numpy as np
 import pytest
 
 from vaetheory.cli import main
-from vaetheory.empirical.thesis import (
+from vaetheory.studies.thesis_ch5 import (
     LARGE_BETA,
     SMALL_BETA,
     SMALL_SIGMA_STD,
     RunSettings,
+    check_claims,
+    load_reproduction,
     predicted_active_curve,
+    reproduce_thesis_chapter,
     thesis_configurations,
 )
-from vaetheory.empirical.thesis_claims import check_claims
-from vaetheory.empirical.thesis_run import load_reproduction, reproduce_thesis_chapter
 
 SEED = 0
 TEST_SETTINGS = RunSettings(
@@ -179,8 +180,8 @@ def test_figure_grids_lay_out_every_configuration_and_mode(study):
     # the saving path (PDF, PNG, sidecar with provenance) is covered by tests/test_figures_cli.py
     import matplotlib.pyplot as plt
 
-    from vaetheory.empirical.thesis_run import load_configuration_arrays
     from vaetheory.plots import thesis as plots
+    from vaetheory.studies.thesis_ch5 import load_configuration_arrays
 
     out, reproduction = study
     names = [c.config for c in reproduction.configurations if c.latent == 20]
@@ -233,8 +234,8 @@ def test_run_figures_are_column_or_page_wide_and_collapse_shows_every_run(study,
         expected = c.effective_variance if c.variance == "fixed" else c.mean_decoder_variance
         assert shown[c.config]["threshold"] == pytest.approx(expected)
         assert shown[c.config]["active_units"] == c.active_units
-    from vaetheory.empirical.thesis_run import load_configuration_arrays
     from vaetheory.figures.thesis import SAMPLES_PER_SIDE
+    from vaetheory.studies.thesis_ch5 import load_configuration_arrays
 
     out, _ = study
     samples = json.loads((tmp_path / "samples_z2.json").read_text())["data"]
@@ -245,3 +246,49 @@ def test_run_figures_are_column_or_page_wide_and_collapse_shows_every_run(study,
             pixels = arrays[f"samples_{mode}"][: SAMPLES_PER_SIDE**2]
             below, above = samples["clipped_share_below_0_above_1"][name][mode]
             assert (below, above) == (np.mean(pixels < 0), np.mean(pixels > 1))
+
+
+def test_relabelling_the_configurations_cannot_change_a_claims_verdict(study):
+    # claims find their configurations by policy, sigma, beta and latent: any labels give the same verdicts
+    import dataclasses
+
+    _, reproduction = study
+    relabelled = dataclasses.replace(
+        reproduction,
+        configurations=tuple(
+            dataclasses.replace(c, config=f"run-{i}") for i, c in enumerate(reproduction.configurations)
+        ),
+    )
+    before = [(c.claim, c.supported) for c in check_claims(reproduction)]
+    after = [(c.claim, c.supported) for c in check_claims(relabelled)]
+    assert after == before
+    assert all(supported is not None for _, supported in after)
+    # and a configuration whose fields change is no longer found: that claim is "not run", not misread
+    moved = dataclasses.replace(
+        reproduction,
+        configurations=tuple(
+            dataclasses.replace(c, beta=0.5) if c.beta == LARGE_BETA else c
+            for c in reproduction.configurations
+        ),
+    )
+    collapse = next(c for c in check_claims(moved) if c.claim.startswith("A large beta"))
+    assert collapse.supported is None and collapse.shown.startswith("not run")
+
+
+def test_results_carry_policy_beside_its_old_name_variance(study):
+    out, reproduction = study
+    for entry in json.loads((out / "results.json").read_text()):
+        assert entry["policy"] == entry["variance"] in ("learned", "fixed")
+    for c in reproduction.configurations:
+        assert c.policy == ("learned" if c.sigma is None else "fixed")
+
+
+def test_a_result_written_before_policy_existed_still_loads(study, tmp_path):
+    from vaetheory.studies.thesis_ch5 import load_configuration_result
+
+    out, reproduction = study
+    name = reproduction.configurations[0].config
+    raw = json.loads((out / "configs" / name / "result.json").read_text())
+    del raw["policy"]
+    (tmp_path / "result.json").write_text(json.dumps(raw))
+    assert load_configuration_result(tmp_path) == reproduction.configurations[0]

@@ -2,7 +2,7 @@
 
 ``vaetheory reproduce thesis-ch5 --out DIR [--data digits|mnist|fashion-mnist --data-dir PATH]
 [--quick] [--seed S]`` trains the thesis chapter's configurations
-(:mod:`vaetheory.empirical.thesis`), writes ``DIR/results.json``, ``DIR/table.md``,
+(:mod:`vaetheory.studies.thesis_ch5`), writes ``DIR/results.json``, ``DIR/table.md``,
 ``DIR/summary.md`` and the figures, and prints the table and each claim's verdict. Rerunning with
 the same options and ``--resume`` resumes: finished configurations are skipped; ``--overwrite``
 replaces the run. The directory is locked while the study runs.
@@ -11,8 +11,6 @@ replaces the run. The directory is locked while the study runs.
 from __future__ import annotations
 
 import argparse
-
-STUDIES = ("thesis-ch5",)
 
 
 def register(subparsers) -> None:
@@ -73,8 +71,13 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from vaetheory.cli._common import format_table
-    from vaetheory.empirical.thesis_claims import TABLE_HEADERS, check_claims, table_rows
-    from vaetheory.empirical.thesis_run import reproduce_thesis_chapter
+    from vaetheory.studies.thesis_ch5 import (
+        TABLE_HEADERS,
+        check_claims,
+        reproduce_thesis_chapter,
+        table_rows,
+        verdict_text,
+    )
 
     if args.resume and args.overwrite:
         raise ValueError("give --resume (continue the run) or --overwrite (replace it), not both")
@@ -95,8 +98,7 @@ def run(args) -> int:
     print(format_table(TABLE_HEADERS, table_rows(reproduction)))
     print()
     for i, claim in enumerate(check_claims(reproduction), 1):
-        verdict = {True: "supported", False: "NOT supported", None: "not checked"}[claim.supported]
-        print(f"claim {i} ({verdict}): {claim.claim}")
+        print(f"claim {i} ({verdict_text(claim.supported)}): {claim.claim}")
     print()
     out = reproduction.out_dir
     print(f"wrote {out}/results.json, {out}/study.json, {out}/table.md, {out}/summary.md")

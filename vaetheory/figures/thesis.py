@@ -30,8 +30,8 @@ def _images(a: np.ndarray) -> list:
 
 
 def _p_grid_text(n: int) -> str:
-    """The evenly spaced probabilities of :func:`vaetheory.empirical.thesis.latent_grid`, in words."""
-    from vaetheory.empirical.thesis import LATENT_GRID_P_RANGE
+    """The evenly spaced probabilities of :func:`vaetheory.studies.thesis_ch5.latent_grid`, in words."""
+    from vaetheory.studies.thesis_ch5.evaluation import LATENT_GRID_P_RANGE
 
     p = np.linspace(*LATENT_GRID_P_RANGE, n)
     return ", ".join(f"{v:.2f}" for v in p) if n <= 3 else f"{p[0]:.2f}, {p[1]:.2f}, ..., {p[-1]:.2f}"
@@ -50,8 +50,8 @@ def _samples_note(configurations, clipped) -> str:
     explanation is given for the fixed-std configurations whose \\mu(z) + \\alpha \\sigma(z) panel
     is saturated (share above 1 at least ``plots.thesis.SATURATED_SHARE``).
     """
-    from vaetheory.empirical.thesis import SAMPLE_ALPHA
     from vaetheory.plots.thesis import SATURATED_SHARE
+    from vaetheory.studies.thesis_ch5.evaluation import SAMPLE_ALPHA
 
     text = (
         "Grey scale fixed at [0, 1] (black 0, white 1) in every panel; values outside are clipped; "
@@ -61,7 +61,7 @@ def _samples_note(configurations, clipped) -> str:
         {
             c.sigma
             for c in configurations
-            if c.variance == "fixed" and clipped[c.config]["mean_plus_std"][1] >= SATURATED_SHARE
+            if c.policy == "fixed" and clipped[c.config]["mean_plus_std"][1] >= SATURATED_SHARE
         }
     )
     if stds:
@@ -75,11 +75,11 @@ def _samples_note(configurations, clipped) -> str:
 
 
 def draw_reproduction_figures(reproduction, out_dir: str | Path) -> list[Path]:
-    """Draw the figures of ``reproduction``, a :class:`~vaetheory.empirical.thesis_run.ThesisReproduction`."""
-    from vaetheory.empirical.thesis import SAMPLE_ALPHA
-    from vaetheory.empirical.thesis_run import load_configuration_arrays
+    """Draw the figures of ``reproduction``, a :class:`~vaetheory.studies.thesis_ch5.ThesisReproduction`."""
     from vaetheory.plots import thesis as plots
     from vaetheory.plots.style import prepare_output_dir, save_figure
+    from vaetheory.studies.thesis_ch5.evaluation import SAMPLE_ALPHA
+    from vaetheory.studies.thesis_ch5.run import load_configuration_arrays
 
     out = prepare_output_dir(out_dir)
     run_dir = Path(reproduction.out_dir)
@@ -157,14 +157,14 @@ def draw_reproduction_figures(reproduction, out_dir: str | Path) -> list[Path]:
 
     fixed = [c for c in reproduction.configurations if c.effective_variance is not None]
     if fixed:
-        from vaetheory.empirical.thesis import predicted_active_curve
+        from vaetheory.studies.thesis_ch5.theory import predicted_active_curve
 
         learned = [c for c in reproduction.configurations if c.effective_variance is None]
         spectrum = np.asarray(reproduction.spectrum)
-        measured = [(c.config, c.variance, c.latent, c.effective_variance, c.active_units) for c in fixed]
+        measured = [(c.config, c.policy, c.latent, c.effective_variance, c.active_units) for c in fixed]
         # learned sigma(x): beta = 1 times the mean learned variance (the threshold needs a fixed sigma)
         measured += [
-            (c.config, c.variance, c.latent, c.mean_decoder_variance, c.active_units) for c in learned
+            (c.config, c.policy, c.latent, c.mean_decoder_variance, c.active_units) for c in learned
         ]
         ts = [m[3] for m in measured]
         thresholds = np.logspace(np.log10(min(ts)) - 1, np.log10(max(ts)) + 1, 400)
@@ -186,6 +186,7 @@ def draw_reproduction_figures(reproduction, out_dir: str | Path) -> list[Path]:
                 {
                     "config": n,
                     "variance": v,
+                    "policy": v,
                     "latent": q,
                     "threshold": t,
                     "threshold_is": "beta * sigma^2" if v == "fixed" else "mean learned variance (beta = 1)",
@@ -205,7 +206,7 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
     Returns the figure files only (PDF, PNG and sidecar of each); the run's own files
     (``results.json``, ``study.json``, ``summary.md``, ``configs/``) stay beside them.
     """
-    from vaetheory.empirical.thesis_run import reproduce_thesis_chapter
+    from vaetheory.studies.thesis_ch5.run import reproduce_thesis_chapter
 
     reproduction = reproduce_thesis_chapter(out_dir, data="digits", quick=quick, seed=seed)
     return draw_reproduction_figures(reproduction, out_dir)

@@ -1,6 +1,6 @@
 """Figures of the thesis chapter's study: image grids and the collapse plot. Draws only.
 
-The values drawn come from :mod:`vaetheory.empirical.thesis_run` (held-out originals and
+The values drawn come from :mod:`vaetheory.studies.thesis_ch5.run` (held-out originals and
 reconstructions, decoder means over a grid of z, samples) and from
 :mod:`vaetheory.figures.thesis` (the share of clipped pixels, the linear prediction) and are passed
 in; nothing is computed here except laying images out in a mosaic. Pixel intensities are shown on a
