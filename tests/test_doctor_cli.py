@@ -132,3 +132,33 @@ def test_lightning_callback_without_lightning_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "pytorch_lightning", None)
     with pytest.raises(ValueError, match="needs PyTorch Lightning"):
         lightning_callback(Doctor())
+
+
+def test_out_writes_the_figure_with_provenance(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    # a falling log-variance (0.05 per logged step of 10), a loss and KL per latent dimension
+    rows = [
+        {"step": s, "loss": 5.0 - 0.01 * s, "min_log_variance": -0.005 * s, "kl_0": 1.0, "kl_1": 1e-3}
+        for s in range(10, 410, 10)
+    ]
+    log = tmp_path / "log.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "fig"
+    assert main(["doctor", str(log), "--json", "--out", str(out)]) == 1  # it warns: the variance falls
+    report = json.loads(capsys.readouterr().out)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "doctor.json",
+        "doctor.pdf",
+        "doctor.png",
+    ]
+    side = json.loads((out / "doctor.json").read_text())
+    assert side["provenance"]["vaetheory_version"] == report["numbers"]["provenance"]["vaetheory_version"]
+    drawn = side["data"]["numbers"]
+    # the figure's data are the report's numbers: the series and the extrapolated breakdown step
+    assert drawn["series"]["min_log_variance"] == [r["min_log_variance"] for r in rows]
+    assert drawn["breakdown_step"] == report["numbers"]["breakdown_step"] is not None
+    assert (out / "doctor.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a second run into the same DIR needs --overwrite (exit 2 naming the directory)
+    assert main(["doctor", str(log), "--out", str(out)]) == 2
+    assert "overwrite" in capsys.readouterr().err
+    assert main(["doctor", str(log), "--out", str(out), "--overwrite"]) == 1

@@ -26,6 +26,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="T",
         help="training precision: float32 (default), float16, bfloat16, float64",
     )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="also draw the report to DIR/doctor.{pdf,png,json} (created if needed; locked while written)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the doctor figure DIR already holds (without it such a DIR is refused)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -34,4 +45,23 @@ def run(args: argparse.Namespace) -> int:
 
     report = diagnose_log(args.log, dtype=args.dtype)
     print(report.to_json() if args.json else report.to_text())
+    if args.out is not None:
+        import sys
+        from pathlib import Path
+
+        from vaetheory.figures.doctor import doctor_figure
+        from vaetheory.rundir import RunDirectory
+
+        run_dir = RunDirectory(
+            args.out,
+            markers=("doctor.json",),
+            overwrite=args.overwrite,
+            what="doctor figure",
+            remove_on_overwrite=(),  # each file is replaced as it is written
+        )
+        with run_dir:
+            written = doctor_figure(
+                run_dir.path / "doctor", report, title=f"vaetheory doctor: {Path(args.log).name}"
+            )
+        print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
     return 1 if report.findings else 0

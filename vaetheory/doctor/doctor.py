@@ -134,6 +134,13 @@ class DoctorReport(Result):
         lines.extend("  - " + f.message for f in self.findings)
         return "\n".join(lines)
 
+    def save_figure(self, stem) -> list:
+        """Draw the report (loss against its bound, smallest log-variance and its extrapolated breakdown,
+        KL per latent dimension) to ``stem.{pdf,png,json}``; needs matplotlib. Returns the paths."""
+        from vaetheory.figures.doctor import doctor_figure
+
+        return doctor_figure(stem, self)
+
 
 class Doctor:
     r"""Watch any training loop: call :meth:`observe` each step (or every few), then :meth:`report`.
@@ -811,6 +818,14 @@ class Doctor:
                 else:
                     text += "."
             answers["6"] = text
+        # the observed series, for the figure (vaetheory.figures.doctor): one entry per observation
+        numbers["log_tiny"] = LOG_TINY[self.dtype]
+        numbers["series"] = {
+            "step": [o.step for o in self._obs],
+            "loss": [o.loss for o in self._obs],
+            "min_log_variance": [o.min_log_variance for o in self._obs],
+            "mse": [o.mse for o in self._obs],
+        }
         numbers["provenance"] = provenance(parameters={"dtype": self.dtype, "window": self.window})
         return DoctorReport(answers=answers, numbers=to_jsonable(numbers), findings=tuple(self.findings))
 
