@@ -86,7 +86,7 @@ for _ in range(3):
 # $\partial\mathcal L/\partial s=0$, and reproduces the answer's algebra to locate its error:
 
 # %%
-from vaetheory.symbolic.thread import analyse_sigma_star
+from vaetheory.symbolic.sigma_star import analyse_sigma_star
 
 thread = analyse_sigma_star()
 for formula in (thread.elbo, thread.sigma_star, thread.sigma_star_claimed, thread.elbo_at_sigma_star_limit):

@@ -10,7 +10,8 @@ import argparse
 from vaetheory.cli._common import float_list, int_list
 
 DATA_HELP = (
-    "'digits' (scikit-learn's bundled 8x8 digits, pixels 0..16), a synthetic spec "
+    "'digits' (scikit-learn's bundled 8x8 digits, raw pixels 0..16, unlike `vaetheory train` and "
+    "`reproduce`, which divide them by 16; --scale unit does the same here), a synthetic spec "
     "'synthetic:n=500,d=10,spectrum=5;3;1;0.5,noise=0.1,seed=0' (signal variances ';'-separated, "
     "noise = noise VARIANCE; keys may be left out), or a path to a .npy or .csv file (rows are points)"
 )

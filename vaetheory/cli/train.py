@@ -24,9 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--variance",
+        "--policy",
         default="learned",
         metavar="POLICY",
-        help="learned (default), floor, fixed, shared, calibrated",
+        help="the decoder-variance policy: learned (default), floor, fixed, shared, calibrated "
+        "(--policy is the same option under the name that says what it takes)",
     )
     parser.add_argument(
         "--floor", type=float, default=None, metavar="XI", help="floor on the decoder VARIANCE"
@@ -51,7 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--likelihood", default="gaussian", metavar="L", help="gaussian (default) or bernoulli"
     )
     parser.add_argument(
-        "--data", default="digits", metavar="DATA", help="digits (default) or a .npy/.csv file"
+        "--data",
+        default="digits",
+        metavar="DATA",
+        help="digits (default; scikit-learn's 8x8 digits DIVIDED BY 16, pixels in [0, 1], unlike "
+        "`vaetheory linear --data digits`, which uses the raw 0..16 pixels) or a .npy/.csv file (as given)",
     )
     parser.add_argument("--points", type=int, default=None, metavar="N", help="use only the first N points")
     parser.add_argument("--latent", type=int, default=2, metavar="Q", help="latent size (default 2)")

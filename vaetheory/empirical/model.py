@@ -393,10 +393,14 @@ def gaussian_bound_per_point(config: VAEConfig) -> float | None:
     return config.policy.bound_per_point(config.data_dim)
 
 
+#: the neutral name of :class:`GaussianVAE`, which is also the Bernoulli VAE (``likelihood="bernoulli"``)
+VAE = GaussianVAE
+
 __all__ = [
     "ACTIVATIONS",
     "FLOOR_METHODS",
     "LIKELIHOODS",
+    "VAE",
     "VARIANCE_POLICIES",
     "GaussianVAE",
     "HeadSlice",

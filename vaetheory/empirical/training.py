@@ -6,7 +6,9 @@ Each logged step records, from that step's minibatch (no extra forward pass), on
 ``step``, ``elbo`` (mean per-point ELBO of the batch, nats), ``max_point_loglik`` (the largest
 per-point log-likelihood estimate in the batch: the per-point ELBO with one reparameterised sample
 and the analytic KL, a lower bound on :math:`\log p(x_i)` in expectation; under a floor
-:math:`\le-\tfrac d2\log(2\pi\xi)` for every sample), ``argmax_point`` (its training index),
+:math:`\le-\tfrac d2\log(2\pi\xi)` for every sample; ``max_point_elbo``, written after the keys
+of :data:`LOG_KEYS`, is the same value under the name that says what it is, the old name is kept),
+``argmax_point`` (its training index),
 ``min_variance`` (the smallest decoder VARIANCE used in the batch; null for Bernoulli),
 ``argmin_point`` (the training point it belongs to), for the ``floor`` policy
 ``min_unfloored_variance`` (the smallest variance the head asks for before the floor, at the
@@ -210,6 +212,8 @@ class LogEntry:
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in LOG_KEYS}
+        # the right name of max_point_loglik (kept as the old key): a one-sample per-point ELBO
+        out["max_point_elbo"] = self.max_point_loglik
         if self.min_unfloored_variance is not None:
             out["min_unfloored_variance"] = self.min_unfloored_variance
         return out

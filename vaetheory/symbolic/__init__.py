@@ -21,6 +21,7 @@ from vaetheory.symbolic.checker import check_derivation
 from vaetheory.symbolic.claims import CONDITIONAL, CORRECT, VERDICTS, WRONG, Claim, thread_claims
 from vaetheory.symbolic.derivation import (
     Derivation,
+    SymbolicDerivation,
     claims_table,
     derive,
     to_json_dict,
@@ -29,8 +30,8 @@ from vaetheory.symbolic.derivation import (
 )
 from vaetheory.symbolic.formula import Check, Formula, Step
 from vaetheory.symbolic.one_point import OnePointVAE, derive_one_point
+from vaetheory.symbolic.sigma_star import SigmaStarAnalysis, analyse_sigma_star
 from vaetheory.symbolic.supremum import Supremum, derive_supremum
-from vaetheory.symbolic.thread import SigmaStarAnalysis, analyse_sigma_star
 
 __all__ = [
     "CONDITIONAL",
@@ -46,6 +47,7 @@ __all__ = [
     "SigmaStarAnalysis",
     "Step",
     "Supremum",
+    "SymbolicDerivation",
     "analyse_sigma_star",
     "check_derivation",
     "claims_table",

@@ -24,8 +24,8 @@ from vaetheory.symbolic._symbols import b, lam, m, s, v, w, x, xi, z
 from vaetheory.symbolic.formula import Check, check_identity
 from vaetheory.symbolic.gaussian import expectation
 from vaetheory.symbolic.one_point import derive_one_point
+from vaetheory.symbolic.sigma_star import analyse_sigma_star
 from vaetheory.symbolic.supremum import BLOWUP_PATH, derive_supremum
-from vaetheory.symbolic.thread import analyse_sigma_star
 
 CORRECT = "correct"
 WRONG = "wrong"

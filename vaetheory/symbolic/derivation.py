@@ -1,6 +1,6 @@
 r"""The whole symbolic derivation of the 1-D Gaussian VAE, and its three renderings.
 
-:func:`derive` collects every result of :mod:`one_point`, :mod:`thread` and :mod:`supremum`, the
+:func:`derive` collects every result of :mod:`one_point`, :mod:`sigma_star` and :mod:`supremum`, the
 checks sympy proved along the way, and the verdicts of :mod:`claims`. It renders as
 
 * :func:`to_text` -- the derivation step by step, for a reader (``vaetheory derive``);
@@ -27,13 +27,17 @@ from vaetheory.symbolic._symbols import SYMBOL_MEANINGS, latex
 from vaetheory.symbolic.claims import Claim, all_checks, thread_claims
 from vaetheory.symbolic.formula import Check, Formula
 from vaetheory.symbolic.one_point import OnePointVAE, derive_one_point
+from vaetheory.symbolic.sigma_star import SigmaStarAnalysis, analyse_sigma_star
 from vaetheory.symbolic.supremum import Supremum, derive_supremum
-from vaetheory.symbolic.thread import SigmaStarAnalysis, analyse_sigma_star
 
 
 @dataclasses.dataclass(frozen=True)
-class Derivation(Result):
-    """Every symbolic result, check and verdict."""
+class SymbolicDerivation(Result):
+    """Every symbolic result, check and verdict (``Derivation`` is its old name, kept as an alias).
+
+    Not to be confused with the derivation checker's parsed document
+    (:mod:`vaetheory.symbolic.checker.document`).
+    """
 
     one_point: OnePointVAE
     sigma_star: SigmaStarAnalysis
@@ -63,10 +67,14 @@ class Derivation(Result):
         return to_json_dict(self)
 
 
+#: the old name of :class:`SymbolicDerivation`
+Derivation = SymbolicDerivation
+
+
 @functools.lru_cache(maxsize=1)
-def derive() -> Derivation:
+def derive() -> SymbolicDerivation:
     """Run the whole derivation (memoised for the process)."""
-    return Derivation(
+    return SymbolicDerivation(
         one_point=derive_one_point(),
         sigma_star=analyse_sigma_star(),
         supremum=derive_supremum(),
@@ -82,7 +90,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _section_formulas(derivation: Derivation, part: str) -> list[Formula]:
+def _section_formulas(derivation: SymbolicDerivation, part: str) -> list[Formula]:
     obj = getattr(derivation, part)
     return [
         getattr(obj, f.name) for f in dataclasses.fields(obj) if isinstance(getattr(obj, f.name), Formula)
@@ -110,7 +118,7 @@ def compact(expr: Any) -> Any:
 # ----------------------------------------------------------------------------------------------- JSON
 
 
-def to_json_dict(derivation: Derivation, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+def to_json_dict(derivation: SymbolicDerivation, provenance: dict[str, Any] | None = None) -> dict[str, Any]:
     """The derivation as JSON-ready data; every expression a string :func:`sympy.sympify` parses."""
     one, thr, sup = derivation.one_point, derivation.sigma_star, derivation.supremum
     out: dict[str, Any] = {
@@ -147,7 +155,7 @@ def _wrap(text: str, indent: str) -> str:
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
 
 
-def to_text(derivation: Derivation) -> str:
+def to_text(derivation: SymbolicDerivation) -> str:
     """The derivation step by step, as plain text for a terminal."""
     lines = [
         "The 1-D Gaussian VAE, derived by sympy from the densities (theory sections 1-2)",
@@ -211,7 +219,7 @@ def _tex_text(text: str) -> str:
     return "".join(repl.get(ch, ch) for ch in text)
 
 
-def to_latex_document(derivation: Derivation) -> str:
+def to_latex_document(derivation: SymbolicDerivation) -> str:
     """A compilable LaTeX document: one ``align*`` environment per result, with its steps."""
     out = [
         r"\documentclass[10pt]{article}",
