@@ -37,26 +37,6 @@ def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     return out
 
 
-def check_in_range(
-    name: str,
-    value: Any,
-    low: float | None = None,
-    high: float | None = None,
-    *,
-    low_inclusive: bool = True,
-    high_inclusive: bool = True,
-) -> float:
-    """Return ``value`` as a finite float within the given (optionally open) interval."""
-    out = check_real(name, value)
-    bad_low = low is not None and (out < low if low_inclusive else out <= low)
-    bad_high = high is not None and (out > high if high_inclusive else out >= high)
-    if bad_low or bad_high:
-        lo = "(-inf" if low is None else ("[" if low_inclusive else "(") + f"{low:g}"
-        hi = "inf)" if high is None else f"{high:g}" + ("]" if high_inclusive else ")")
-        raise ValueError(f"{name} must lie in {lo}, {hi}; got {value!r}")
-    return out
-
-
 def check_int(name: str, value: Any, low: int | None = None, high: int | None = None) -> int:
     """Return ``value`` as an int in ``[low, high]`` (either end may be open-ended)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

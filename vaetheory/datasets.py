@@ -44,13 +44,6 @@ def load_digits(scale: str = "none", binarize: bool = False) -> np.ndarray:
     return data
 
 
-def digits_labels() -> np.ndarray:
-    """The class labels (0..9) of :func:`load_digits`, in the same order."""
-    from sklearn.datasets import load_digits as _sk_load_digits
-
-    return np.asarray(_sk_load_digits().target, dtype=np.int64)
-
-
 #: delimiters tried when suggesting one for a CSV file that does not parse with commas
 CSV_OTHER_DELIMITERS = {";": "semicolons", "\t": "tabs", "|": "pipes", " ": "spaces"}
 _NPY_MAGIC = b"\x93NUMPY"
