@@ -27,6 +27,8 @@ SUBCOMMANDS: list[str] = [
     "sweep",
     "doctor",
     "reproduce",
+    "remedies",
+    "experiment",
     "figures",
     "cite",
     "theory",
