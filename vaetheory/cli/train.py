@@ -117,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
 
     from vaetheory._validation import check_int
     from vaetheory.densities import std_floor_to_variance
+    from vaetheory.empirical.policies import POLICY_REGISTRY, policy_class
     from vaetheory.empirical.training import TrainConfig, open_training_dir, train
 
     if args.threads is not None:
@@ -127,9 +128,14 @@ def run(args: argparse.Namespace) -> int:
     if args.floor_std is not None:
         floor = std_floor_to_variance(args.floor_std)
     variance = args.variance
-    if floor is not None and variance != "floor":
-        raise ValueError(f"--floor/--floor-std need --variance floor; got --variance {variance}")
-    if args.floor_method is not None and variance != "floor":
+    policy = policy_class(variance)  # what the registered policy reads decides which options apply
+    floored = sorted(n for n, c in POLICY_REGISTRY.items() if "floor_variance" in c.uses)
+    if floor is not None and "floor_variance" not in policy.uses:
+        raise ValueError(
+            f"--floor/--floor-std need --variance floor (or another policy with a floor xi: "
+            f"{', '.join(floored)}); got --variance {variance}"
+        )
+    if args.floor_method is not None and not policy.floored:
         raise ValueError(
             f"--floor-method applies only to --variance floor (with --floor or --floor-std); got --variance "
             f"{variance}"

@@ -61,7 +61,7 @@ from vaetheory.empirical.model import (
     build_model,
     gaussian_bound_per_point,
 )
-from vaetheory.empirical.policies import check_floor_method, check_policy
+from vaetheory.empirical.policies import check_floor_method, check_policy, get_policy
 from vaetheory.results import Result, to_jsonable
 from vaetheory.rundir import RunDirectory, read_checkpoint, read_json, read_jsonl
 
@@ -358,10 +358,13 @@ def count_parameters(model_config: VAEConfig) -> int:
     n = linear([c.data_dim, *widths]) + (enc_width * c.latent_dim + c.latent_dim)
     n += (enc_width * c.latent_dim + c.latent_dim) if widths else c.latent_dim
     n += linear([c.latent_dim, *reversed(widths)]) + (dec_width * c.data_dim + c.data_dim)
-    if c.likelihood == "gaussian" and c.variance in ("learned", "floor"):
-        n += (dec_width * c.data_dim + c.data_dim) if widths else c.data_dim
-    if c.likelihood == "gaussian" and c.variance == "shared":
-        n += 1
+    if c.likelihood == "gaussian":
+        policy = get_policy(c)
+        if policy.raw_head:
+            n += (dec_width * c.data_dim + c.data_dim) if widths else c.data_dim
+        own = torch.nn.Module()  # the policy's own parameters (a shared log-variance, ...)
+        policy.build(own)
+        n += sum(p.numel() for p in own.parameters())
     return n
 
 
@@ -418,18 +421,16 @@ def flush_denormals():
         torch.set_flush_denormal(was_flushing)
 
 
-def _min_unfloored_variance(model: GaussianVAE, x: torch.Tensor) -> float:
+def _min_unfloored_variance(model: GaussianVAE, x: torch.Tensor) -> float | None:
     r"""The smallest variance the decoder head asks for BEFORE the floor, at the encoder means of ``x``.
 
-    :math:`e^{\ell}` (``softplus(l)`` for the softplus method). With ``gaussian_nll`` the gradient
-    passes through the floor, so this can fall far below :math:`\xi` while the floored value stays.
+    The policy's unfloored variance (:meth:`GaussianVAE.unfloored_variance`: :math:`e^{\ell}`,
+    ``softplus(l)`` for the softplus method). With ``gaussian_nll`` the gradient passes through the
+    floor, so this can fall far below :math:`\xi` while the floored value stays.
     """
-    import torch.nn.functional as F
-
     mean, _ = model.encode(x)
-    _, raw = model.decoder_raw(mean)
-    unfloored = F.softplus(raw) if model.config.floor_method == "softplus" else raw.exp()
-    return float(unfloored.min())
+    unfloored = model.unfloored_variance(mean)
+    return None if unfloored is None else float(unfloored.min())
 
 
 def _detached_copy(tree):
@@ -583,7 +584,7 @@ def _log_entry(t: _Trainer, step, point_elbo, variance, loss, index, xb) -> LogE
             per_point = variance.amin(dim=(0, 2)) if variance.dim() == 3 else variance.amin(dim=-1)
             i = int(torch.argmin(per_point))
             min_variance, argmin_point = float(per_point[i]), int(index[i])
-        if t.model_config.variance == "floor" and t.model_config.likelihood == "gaussian":
+        if t.model.policy is not None and t.model.policy.floored:
             unfloored = _min_unfloored_variance(t.model, xb)
         return LogEntry(
             step=step,

@@ -210,15 +210,20 @@ def _jsonable(value: Any) -> Any:
 def settings_to_config(settings: Mapping[str, Any]):
     """The :class:`~vaetheory.empirical.training.TrainConfig` of a run's settings, with train's rules."""
     from vaetheory.densities import std_floor_to_variance
+    from vaetheory.empirical.policies import policy_class
     from vaetheory.empirical.training import TrainConfig
 
     s = settings
     if s["floor"] is not None and s["floor_std"] is not None:
         raise ValueError("give floor (a variance) or floor_std (a std), not both")
     floor = s["floor"] if s["floor_std"] is None else std_floor_to_variance(s["floor_std"], name="floor_std")
-    if floor is not None and s["variance"] != "floor":
-        raise ValueError(f"floor/floor_std need variance floor; got variance {s['variance']}")
-    if s["floor_method"] is not None and s["variance"] != "floor":
+    policy = policy_class(s["variance"])
+    if floor is not None and "floor_variance" not in policy.uses:
+        raise ValueError(
+            "floor/floor_std need variance floor (or another policy with a floor xi); "
+            f"got variance {s['variance']}"
+        )
+    if s["floor_method"] is not None and not policy.floored:
         raise ValueError(f"floor_method applies only to variance floor; got variance {s['variance']}")
     return TrainConfig(
         variance=s["variance"],
