@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vaetheory.studies.thesis_ch5 import LATENT_GRID_SIZE, latent_grid, predicted_active_curve
 from vaetheory.figures.thesis import clipped_shares
 from vaetheory.plots import thesis as plots
 from vaetheory.plots.style import COLUMN_WIDTH, PAGE_WIDTH, RC_PARAMS, save_figure
 from vaetheory.provenance import provenance
+from vaetheory.studies.thesis_ch5 import LATENT_GRID_SIZE, latent_grid, predicted_active_curve
 
 SHAPE = (8, 8)
 NAMES = ("learned-sigma-z2", "fixed-sigma1-z2", "fixed-sigma0.0001-z2", "beta0.01-sigma1-z2", "beta4-z2")
