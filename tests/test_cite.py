@@ -42,6 +42,7 @@ VENUES = {
     "NeurIPS": "Neural Information Processing Systems (NeurIPS)",
     "ICLR": "International Conference on Learning Representations (ICLR)",
     "ICML": "International Conference on Machine Learning (ICML)",
+    "AISTATS": "International Conference on Artificial Intelligence and Statistics (AISTATS)",
     "JMLR": "Journal of Machine Learning Research",
     "Journal of the Royal Statistical Society: Series B": "Journal of the Royal Statistical Society",
 }

@@ -155,6 +155,42 @@ REFERENCES: dict[str, Reference] = {
             eprint="1312.6114",
             archiveprefix="arXiv",
         ),
+        # theory section 7 (remedies)
+        _ref(
+            "seitzer2022pitfalls",
+            "inproceedings",
+            author="Seitzer, Maximilian and Tavakoli, Arash and Antic, Dimitrije and Martius, Georg",
+            title=(
+                "On the Pitfalls of Heteroscedastic Uncertainty Estimation with Probabilistic Neural Networks"
+            ),
+            booktitle="International Conference on Learning Representations (ICLR)",
+            year="2022",
+            eprint="2203.09168",
+            archiveprefix="arXiv",
+        ),
+        _ref(
+            "stirn2023faithful",
+            "inproceedings",
+            author=(
+                "Stirn, Andrew and Wessels, Hans-Hermann and Schertzer, Megan and Pereira, Laura and "
+                "Sanjana, Neville E. and Knowles, David A."
+            ),
+            title="Faithful Heteroscedastic Regression with Neural Networks",
+            booktitle="International Conference on Artificial Intelligence and Statistics (AISTATS)",
+            year="2023",
+            eprint="2212.09184",
+            archiveprefix="arXiv",
+        ),
+        _ref(
+            "theis2016note",
+            "inproceedings",
+            author="Theis, Lucas and van den Oord, Aäron and Bethge, Matthias",
+            title="A Note on the Evaluation of Generative Models",
+            booktitle="International Conference on Learning Representations (ICLR)",
+            year="2016",
+            eprint="1511.01844",
+            archiveprefix="arXiv",
+        ),
         # The seed sources: the thread (theory sections 1, 2 and 5), the thesis chapter (3, 4 and 6)
         _ref(
             "crossvalidated373858",
@@ -278,6 +314,20 @@ RESULTS: dict[str, ResultSources] = {
             "the Gaussian MLP decoder of appendix C.2 (tanh hidden layer, mean and log-variance heads)",
             "theory section 4",
             ("kingma2014auto",),
+        ),
+        ResultSources(
+            "remedies",
+            "which remedies bound the likelihood (floors, fixed, discretised, quantile, Bernoulli) and "
+            "which only change the gradient (beta-NLL, faithful) or the family (Student-t)",
+            "theory section 7",
+            (
+                "seitzer2022pitfalls",
+                "stirn2023faithful",
+                "akrami2020addressing",
+                "theis2016note",
+                "mattei2018leveraging",
+                "rybkin2021simple",
+            ),
         ),
         ResultSources(
             "thesis-ch5",
