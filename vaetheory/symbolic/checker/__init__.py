@@ -81,6 +81,7 @@ def check_derivation(
     derivation = read_derivation(text, step_seconds=step_timeout, total_deadline=total_deadline)
     settings = Settings(seed, step_timeout, n_points, tolerance, total_deadline, total_timeout)
     checker = StepChecker(derivation.scope, settings)
+    checker.steps = list(derivation.steps)
     verdicts = tuple(checker.check(step) for step in derivation.steps)
     first = next((v.line for v in verdicts if v.verdict == "fails"), None)
     params = {"source": name, "step_timeout": step_timeout, "n_points": n_points, "tolerance": tolerance,

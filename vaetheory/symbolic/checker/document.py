@@ -21,8 +21,8 @@ import re
 
 import sympy as sp
 
-from vaetheory.symbolic.checker.expression import MAX_INPUT_CHARS, normalize
-from vaetheory.symbolic.checker.latex import ParsedStep, read_latex
+from vaetheory.symbolic.checker.expression import MAX_INPUT_CHARS, normalize, parse_relation
+from vaetheory.symbolic.checker.latex import ParsedStep, lower_bound, read_latex
 from vaetheory.symbolic.checker.plain import parse_plain_expr, read_plain
 from vaetheory.symbolic.checker.scope import (
     ASSUMPTION_KEYS,
@@ -42,6 +42,7 @@ _KEYS = set(ASSUMPTION_KEYS) | {
     "format",
     "title",
     "source",
+    "assume",
 }
 _DENSITY = re.compile(r"^([A-Za-z][\w'\\^*{}]*)\s*\(([^)]*)\)\s*=\s*(.+)$")
 
@@ -136,6 +137,15 @@ def read_derivation(
             scope.symbols[sym.name] = sym
             scope.start_step()
             scope.definitions[sym] = parse_plain_expr(rhs, scope, number, _column(raw, rhs.strip()))
+    for number, key, value, raw in header:
+        if key == "assume":
+            for part in _split_top(value):
+                scope.start_step()
+                col = _column(raw, part.strip())
+                left, rel, right, rcol = parse_relation(part, number, col)
+                lhs = parse_plain_expr(left, scope, number, col)
+                rhs = parse_plain_expr(right, scope, number, rcol)
+                scope.conditions.append(lower_bound(lhs, rel, rhs, number, col))
     if fmt is None:
         fmt = "latex" if re.search(r"\\begin\{|\$\$|\\\[", text) else "plain"
     steps = read_latex(text, scope) if fmt == "latex" else read_plain(_blank_header(text), scope)

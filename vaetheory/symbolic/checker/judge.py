@@ -31,6 +31,7 @@ from vaetheory.symbolic.checker.numeric import (
     wide_value,
 )
 from vaetheory.symbolic.checker.scope import Scope
+from vaetheory.symbolic.checker.sums import at_terms, expand_finite, sum_structure, symbolic_sums, term_symbol
 
 
 @dataclasses.dataclass
@@ -82,6 +83,25 @@ def tidy(expr: sp.Expr) -> sp.Expr:
     return sp.Add(*rest, *logs)
 
 
+def tidy_value(expr: sp.Expr, variables=()) -> sp.Expr:
+    """The shortest of several readable forms of ``expr`` (a corrected expression).
+
+    :func:`tidy`, ``simplify``, ``logcombine`` of it, ``powsimp``, and the expansion collected in the
+    variables of interest; sympy's ``count_ops`` decides, ties going to the earlier form. Each is an
+    equivalent rewrite, so whichever is chosen is the same value.
+    """
+    base = tidy(expr)
+    forms = [base]
+    try:
+        simple = sp.simplify(expr)
+        forms += [simple, sp.logcombine(simple), sp.powsimp(simple)]
+        if variables:
+            forms.append(sp.collect(sp.expand(simple), list(variables)))
+    except Exception:  # a rewrite sympy cannot do leaves the tidy form
+        pass
+    return min(forms, key=lambda e: (sp.count_ops(e), len(str(e))))
+
+
 def is_zero(expr: sp.Expr) -> bool:
     """Symbolic proof that ``expr`` is 0 (False means "not proven", not "nonzero").
 
@@ -104,7 +124,8 @@ def prepare(expr: sp.Expr, scope: Scope) -> sp.Expr:
         if new == expr:
             break
         expr = new
-    return evaluate(expr)
+    expr = expand_finite(expr, scope.indexed, scope.symbols)
+    return expand_finite(evaluate(expr), scope.indexed, scope.symbols)
 
 
 def not_a_real_value(expr) -> str | None:
@@ -153,6 +174,8 @@ class Judge:
 
     def judge_relation(self, lhs, rhs, relation, const, line, deadline, salt=0) -> Judgement:
         """``lhs relation rhs`` (evaluated expressions), or ``lhs = rhs + constant`` with ``const``."""
+        if symbolic_sums(lhs) or symbolic_sums(rhs):
+            return self._judge_sums(lhs, rhs, relation, const, line, deadline, salt)
         s = self.settings
         lhs0 = drop_constants(lhs, self.scope) if const else lhs
         rhs0 = drop_constants(rhs, self.scope) if const else rhs
@@ -273,6 +296,82 @@ class Judge:
             search,
         )
 
+    def _judge_sums(self, lhs, rhs, relation, const, line, deadline, salt) -> Judgement:
+        """A relation between sums with a symbolic number of terms n (see :mod:`.sums`)."""
+        indexed, known = self.scope.indexed, self.scope.symbols
+        n, why = sum_structure(sp.expand(lhs - rhs), indexed)
+        if n is None:
+            return Judgement(None, None, f"could not decide: sums of this form are out of scope ({why})")
+        added = []
+        for base, template in indexed.items():
+            if template in self.scope.variables:
+                added += [term_symbol(base, k, indexed, known) for k in (1, 2, 3)]
+        self.scope.variables.extend(added)
+        try:
+            results = {}
+            for count in (1, 2, 3):
+                a, b = at_terms(lhs, n, count, indexed, known), at_terms(rhs, n, count, indexed, known)
+                res = self.judge_relation(a, b, relation, const, line, deadline, salt=salt + 10 * count)
+                if res.holds is False:
+                    cex = dict(res.counterexample or {})
+                    if cex:
+                        cex["values"] = {n.name: float(count), **cex.get("values", {})}
+                    return Judgement(
+                        False,
+                        res.evidence,
+                        f"false with {n} = {count} terms: {res.reason}",
+                        cex or None,
+                        res.numeric,
+                    )
+                results[count] = res
+            if any(r.holds is None for r in results.values()):
+                bad = next(r for r in results.values() if r.holds is None)
+                return Judgement(None, None, f"with the sums written out: {bad.reason}", None, bad.numeric)
+            evidence = "numeric" if any(r.evidence == "numeric" for r in results.values()) else "symbolic"
+            form = (
+                "the summands depend on the index only through indexed symbols and the number of terms "
+                "enters outside the sums at most linearly"
+            )
+            if relation == "=":
+                return Judgement(
+                    True,
+                    evidence,
+                    f"holds with {n} = 1, 2 and 3 terms; {form}, so with 1 and 2 it holds for every {n}",
+                    None,
+                    results[2].numeric,
+                )
+            # an inequality: D(n) = sum (g + a) + b with g + a >= 0 and b >= 0 is sufficient
+            gap = rhs - lhs if relation in ("<=", "<") else lhs - rhs
+            d1, d2 = at_terms(gap, n, 1, indexed, known), at_terms(gap, n, 2, indexed, known)
+            shift = {term_symbol(b, 2, indexed, known): term_symbol(b, 1, indexed, known) for b in indexed}
+            per_term = d2 - d1
+            rest = d1 - per_term.xreplace(shift)
+            strict = "<" if relation in ("<", ">") else "<="
+            first = self.judge_relation(
+                sp.Integer(0), per_term, strict, False, line, deadline, salt=salt + 50
+            )
+            second = self.judge_relation(sp.Integer(0), rest, "<=", False, line, deadline, salt=salt + 60)
+            if first.holds and second.holds:
+                ev = "numeric" if "numeric" in (first.evidence, second.evidence) else evidence
+                return Judgement(
+                    True,
+                    ev,
+                    f"holds with {n} = 1, 2 and 3 terms; {form}, and each term's part "
+                    f"{per_term} and the rest {sp.simplify(rest)} have the sign, so it holds for "
+                    f"every {n}",
+                    None,
+                    results[2].numeric,
+                )
+            return Judgement(
+                None,
+                None,
+                f"could not decide: it holds with {n} = 1, 2 and 3 terms, but the "
+                "termwise argument for every n does not apply",
+            )
+        finally:
+            for sym in added:
+                self.scope.variables.remove(sym)
+
     def _sympy_refutation(self, lhs, rhs, relation, const, deadline) -> tuple[list, str | None]:
         """Points where RHS - LHS may change sign (its roots), and a refutation from a limit at an end.
 
@@ -330,6 +429,12 @@ class Judge:
     def judge_condition(self, written, reference, var, line, deadline) -> Judgement:
         """Is ``written = 0`` the same condition on ``var`` as ``reference = 0`` (same roots)?"""
 
+        if symbolic_sums(written) or symbolic_sums(reference):
+            return Judgement(
+                None,
+                None,
+                "could not decide: conditions on sums with a symbolic number of terms are out of scope",
+            )
         for expr in (written, reference):
             why = not_a_real_value(expr)
             if why is not None:
@@ -472,6 +577,10 @@ class Judge:
 
     def judge_root(self, condition, var, value, line, deadline, *, domain: bool = True) -> Judgement:
         """Does ``var = value`` solve ``condition = 0`` (with ``domain``: respecting its assumptions)?"""
+        if symbolic_sums(condition) or symbolic_sums(value):
+            return Judgement(
+                None, None, "could not decide: roots of sums with a symbolic number of terms are out of scope"
+            )
         for expr in (condition, value):
             why = not_a_real_value(expr)
             if why is not None:
@@ -528,6 +637,12 @@ class Judge:
         )
 
     # -- steps -----------------------------------------------------------------------------------
+
+
+def _kw(template: sp.Symbol) -> dict:
+    kw = {k: True for k in ("positive", "nonnegative", "negative", "integer", "real")
+          if getattr(template, f"is_{k}") is True}  # fmt: skip
+    return kw or {"real": True}
 
 
 def _num_text(v) -> float | str:

@@ -11,8 +11,25 @@ import sympy as sp
 
 from vaetheory.symbolic.checker import expression as safe
 from vaetheory.symbolic.checker.gaussian import Expectation, GaussianDensity, KLDivergence
-from vaetheory.symbolic.checker.scope import GREEK, Scope
-from vaetheory.symbolic.checker.tokens import PARALLEL, Token
+from vaetheory.symbolic.checker.scope import GREEK, DerivationSyntaxError, Scope
+from vaetheory.symbolic.checker.tokens import CLOSERS, PARALLEL, WORDS, Token
+
+WORD_COMMANDS = WORDS
+#: the highest derivative order the LaTeX reader accepts
+MAX_DERIVATIVE_ORDER = 10
+
+
+def _density_factor(body: sp.Expr, z: sp.Symbol):
+    """``(density, rest)`` when ``body`` is ``N(z; m, v) * rest`` (the density's point is ``z``)."""
+    factors = sp.Mul.make_args(body)
+    for k, f in enumerate(factors):
+        if (
+            isinstance(f, GaussianDensity)
+            and f.args[0] == z
+            and z not in (f.args[1].free_symbols | f.args[2].free_symbols)
+        ):
+            return f, sp.Mul(*factors[:k], *factors[k + 1 :])
+    return None, body
 
 
 class LatexForms:
@@ -77,23 +94,26 @@ class LatexForms:
 
     def kl(self, start: int) -> sp.Expr:
         left = self.accept(r"\left")
-        self.expect("(", "'(' after KL")
+        opener = self.peek()
+        if opener.text not in ("(", "["):
+            self.error("'(' or '[' after KL")
+        self.next()
         m1, v1, _ = self.distribution()
         if not self.accept(*PARALLEL):
             if self.accept("|") and self.accept("|"):
                 pass
-            else:
+            elif not (self.accept(r"\middle") and self.accept("|", r"\|")):
                 self.error(r"\parallel (or \|) between the two distributions of KL")
         m2, v2, _ = self.distribution()
         if left:
-            self.expect(r"\right", r"\right)")
-        self.expect(")", "')' to close KL(...)")
+            self.expect(r"\right", rf"\right{CLOSERS[opener.text]}")
+        self.expect(CLOSERS[opener.text], f"{CLOSERS[opener.text]!r} to close KL{opener.text}...")
         node = KLDivergence(m1, v1, m2, v2)
         self.scope.labels.setdefault(node, self.source(start, self.i))
         return node
 
     def distribution(self) -> tuple[sp.Expr, sp.Expr, sp.Expr | None]:
-        """``(mean, variance, point)`` of ``\\mathcal{N}(m, v)``, ``q`` or ``q(z)``."""
+        r"""``(mean, variance, point)`` of ``\\mathcal{N}(m, v)``, ``q`` or ``q(z)``."""
         tok = self.peek()
         if tok.text == r"\mathcal":
             self.next()
@@ -161,7 +181,10 @@ class LatexForms:
                 self.error("^+ or ^- for a one-sided limit", sign)
             direction = sign.text
         self.expect("}", r"'}' to close \lim_{...}")
+        sign = self.accept("-", "+")
         body = self.implicit_product()
+        if sign is not None and sign.text == "-":
+            body = safe.neg(body, sign.line, sign.column)
         return sp.Limit(body, var, point, dir=direction)
 
     def expr_until_direction(self) -> sp.Expr:
@@ -184,13 +207,13 @@ class LatexForms:
         den_toks = self._braced_tokens()
         deriv = self._derivative_parts(num_toks, den_toks)
         if deriv is not None:
-            rest, var = deriv
+            rest, var, order = deriv
             if rest:
-                return sp.Derivative(self._sub_parse(rest), var)
+                return sp.Derivative(self._sub_parse(rest), (var, order))
             operand = (
                 self.bracketed() if self.peek().text in ("(", r"\left", "[") else self.implicit_product()
             )
-            return sp.Derivative(operand, var)
+            return sp.Derivative(operand, (var, order))
         num = self._sub_parse(num_toks)
         den = self._sub_parse(den_toks)
         return safe.div(num, den, tok.line, tok.column)
@@ -218,19 +241,162 @@ class LatexForms:
                 return out
             out.append(t)
 
-    def _derivative_parts(self, num: list[Token], den: list[Token]):
-        def is_d(t: Token) -> bool:
-            return t.text == r"\partial" or (t.text == "d" and "d" not in self.scope.symbols)
+    def _differential(self, toks: list[Token]) -> tuple[str | None, list[Token]]:
+        r"""``("d" | "partial", rest)`` when ``toks`` starts with d, ``\mathrm{d}`` or ``\partial``."""
+        if not toks:
+            return None, toks
+        first = toks[0]
+        if first.text == r"\partial":
+            return "partial", toks[1:]
+        if first.text in WORD_COMMANDS and [t.text for t in toks[1:4]] == ["{", "d", "}"]:
+            return "d", toks[4:]
+        if first.text == "d" and first.kind == "letter" and "d" not in self.scope.symbols:
+            return "d", toks[1:]
+        return None, toks
 
-        if len(den) >= 2 and is_d(den[0]) and num and is_d(num[0]) and den[0].text == num[0].text:
-            var_toks = den[1:]
-            sub = type(self)(var_toks, self.scope, "")
-            sub.depth = self.depth
-            var = sub.postfix()
-            if sub.peek().kind != "end" or not isinstance(var, sp.Symbol):
-                return None
-            return num[1:], var
-        return None
+    def _order(self, toks: list[Token]) -> tuple[int | None, list[Token]]:
+        """The order of ``^2`` or ``^{2}`` at the start of ``toks`` (1 when there is none)."""
+        if not toks or toks[0].text != "^":
+            return 1, toks
+        if len(toks) >= 2 and toks[1].kind == "number":
+            return int(toks[1].text), toks[2:]
+        if len(toks) >= 4 and toks[1].text == "{" and toks[2].kind == "number" and toks[3].text == "}":
+            return int(toks[2].text), toks[4:]
+        return None, toks
+
+    def _derivative_parts(self, num: list[Token], den: list[Token]):
+        r"""``(operand tokens, variable, order)`` of ``\frac{d^n f}{d x^n}``, or None for a fraction."""
+        kind_n, num_rest = self._differential(num)
+        kind_d, den_rest = self._differential(den)
+        if kind_n is None or kind_n != kind_d or not den_rest:
+            return None
+        order, num_rest = self._order(num_rest)
+        if order is None or not 1 <= order <= MAX_DERIVATIVE_ORDER:
+            return None
+        var_toks, order_den = den_rest, 1
+        if len(den_rest) >= 2 and den_rest[-2].text == "^" and den_rest[-1].kind == "number":
+            var_toks, order_den = den_rest[:-2], int(den_rest[-1].text)
+        elif (
+            len(den_rest) >= 4
+            and [t.text for t in den_rest[-4:-1:2]] == ["^", "}"]
+            and den_rest[-3].text == "{"
+        ):
+            var_toks, order_den = (
+                den_rest[:-4],
+                int(den_rest[-2].text) if den_rest[-2].kind == "number" else 0,
+            )
+        if order_den != order:
+            first = den[0]
+            raise DerivationSyntaxError(
+                first.line,
+                first.column,
+                f"the same order above and below a derivative (d^{order} over dx^{order})",
+                f"order {order} over order {order_den}",
+            )
+        sub = type(self)(list(var_toks), self.scope, "")
+        sub.depth = self.depth
+        var = sub.postfix()
+        if sub.peek().kind != "end" or not isinstance(var, sp.Symbol):
+            return None
+        return num_rest, var, order
+
+    def partial_subscript(self) -> sp.Expr:
+        r"""``\partial_s f`` (``\partial_{s}``, ``\partial_s^2 f``): the derivative of what follows."""
+        tok = self.next()
+        self.expect("_", r"_s after \partial (as in \partial_s f)")
+        var_tok = self.peek()
+        name = self.raw_word()
+        var = self.scope.symbol(name, var_tok.line, var_tok.column)
+        order = 1
+        if self.accept("^"):
+            value = self.script()
+            if not (isinstance(value, sp.Integer) and 1 <= int(value) <= MAX_DERIVATIVE_ORDER):
+                self.error(f"a derivative order 1..{MAX_DERIVATIVE_ORDER}", tok)
+            order = int(value)
+        operand = self.bracketed() if self.peek().text in ("(", r"\left", "[") else self.implicit_product()
+        return sp.Derivative(operand, (var, order))
+
+    def _limits(self, what: str) -> tuple[sp.Symbol, str, sp.Expr, sp.Expr]:
+        """``_{j=1}^{n}`` of a sum or product: the index (a new integer symbol), its name, the limits."""
+        tok = self.peek()
+        if not self.accept("_"):
+            self.error(rf"_{{j=1}}^{{n}} after {what} (the index and its range)")
+        sub = self._braced_tokens()
+        eq = next((k for k, t in enumerate(sub) if t.text == "="), None)
+        if eq != 1 or not (sub[0].kind == "letter" or sub[0].text[1:] in GREEK):
+            self.error(rf"{what}_{{j=1}}^{{n}}: an index, '=' and the lower limit", tok)
+        name = self.letter_name(sub[0])
+        lower = self._sub_parse(sub[2:])
+        if not self.accept("^"):
+            self.error(rf"^{{n}} after {what}_{{...}} (the upper limit)")
+        upper = self.script()
+        index = sp.Symbol(name, integer=True)
+        if not (lower.is_integer and (upper.is_integer or isinstance(upper, sp.Symbol))):
+            self.error(f"integer limits of {what}", tok)
+        return index, name, lower, upper
+
+    def big_operator(self) -> sp.Expr:
+        r"""``\sum_{j=1}^{n} f_j`` or ``\prod_{j=1}^{n} f_j`` (symbols subscripted by j are indexed)."""
+        tok = self.next()
+        index, name, lower, upper = self._limits(tok.text)
+        self.scope.bound.append({name: index})
+        self.scope.indices.append(name)
+        try:
+            body = self.bracketed() if self.peek().text in ("(", r"\left", "[") else self.implicit_product()
+        finally:
+            self.scope.bound.pop()
+            self.scope.indices.pop()
+        cls = sp.Sum if tok.text == r"\sum" else sp.Product
+        return cls(body, (index, lower, upper))
+
+    def integral(self) -> sp.Expr:
+        r"""``\int_{a}^{b} f(z) \, dz``; without limits, an integral against a Gaussian density over R."""
+        tok = self.next()
+        lower = upper = None
+        if self.accept("_"):
+            lower = self.script()
+            if not self.accept("^"):
+                self.error(r"^{b} after \int_{a}")
+            upper = self.script()
+        depth, j, found = 0, self.i, None
+        while j < len(self.toks):
+            t = self.toks[j]
+            if t.text in ("(", "[", "{", r"\{", r"\left"):
+                depth += 1
+            elif t.text in (")", "]", "}", r"\}", r"\right"):
+                depth -= 1
+            if depth == 0:
+                kind, rest = self._differential(self.toks[j:])
+                if kind == "d" and rest and (rest[0].kind == "letter" or rest[0].text[1:] in GREEK):
+                    found = (j, len(self.toks) - len(rest))
+                    break
+            j += 1
+        if found is None:
+            self.error(r"the integration variable after the integrand: \int f(z) \, dz", tok)
+        start, var_at = found
+        var_tok = self.toks[var_at]
+        name = self.letter_name(var_tok)
+        z = self.scope.symbols.get(name) or sp.Symbol(name, real=True)
+        self.scope.bound.append({name: z})
+        try:
+            body = self._sub_parse(self.toks[self.i : start])
+        finally:
+            self.scope.bound.pop()
+        self.i = var_at + 1
+        whole_line = lower is None or (lower == -sp.oo and upper == sp.oo)
+        if whole_line:
+            density, rest = _density_factor(body, z)
+            if density is not None:
+                node = Expectation(rest, z, density.args[1], density.args[2])
+                self.scope.labels.setdefault(node, self.source(self._start_of(tok), self.i))
+                return node
+        if lower is None:
+            self.error(
+                r"\int_{a}^{b} with limits (an integral without limits is read only as one against "
+                r"a Gaussian density \mathcal{N}(z; m, v) or a density named in the header)",
+                tok,
+            )
+        return sp.Integral(body, (z, lower, upper))
 
     def _sub_parse(self, toks: list[Token]) -> sp.Expr:
         if not toks:

@@ -19,9 +19,13 @@ from vaetheory.symbolic.checker.gaussian import GaussianDensity
 from vaetheory.symbolic.checker.latex_forms import LatexForms
 from vaetheory.symbolic.checker.scope import GREEK, RENAMED, DerivationSyntaxError, Scope
 from vaetheory.symbolic.checker.tokens import (
+    BIG_OPERATORS,
     CLOSERS,
+    DECORATIONS,
     FRACS,
     FUNCTIONS,
+    OUT_OF_SCOPE,
+    OUT_OF_SCOPE_WORDS,
     RELATIONS,
     TIMES,
     WORDS,
@@ -80,7 +84,9 @@ class StepParser(LatexForms):
         first = self.peek()
         lhs = None
         if first.text not in RELATIONS:
-            lhs = self.expr()
+            lhs = self.named_head()
+            if lhs is None:
+                lhs = self.expr()
         rel_tok = self.peek()
         if rel_tok.text not in RELATIONS:
             self.error(r"a relation (=, <, >, \le, \ge) or an operator")
@@ -92,6 +98,37 @@ class StepParser(LatexForms):
             self.error(r"an operator, or \\ to end the step")
         text = self._span_text()
         return ParsedStep(rel_tok.line, rel_tok.column, lhs, RELATIONS[rel_tok.text], rhs, text, block, note)
+
+    def named_head(self) -> sp.Expr | None:
+        r"""``\mathcal{L}(s)``, ``\mathrm{ELBO}(m, s)`` or ``F(s)`` before the relation: the name alone.
+
+        Only for a name the header does not declare, applied to declared symbols: such a left-hand
+        side names the chain's start (it becomes a definition), it is no product ``L \cdot s``.
+        """
+        save, scope = self.i, self.scope
+        n_warn, undeclared = len(scope.warnings), set(scope.undeclared)
+        known = set(scope.symbols)
+        try:
+            head = self.postfix()
+            if not isinstance(head, sp.Symbol) or head.name in known or self.peek().text != "(":
+                raise ValueError
+            self.next()
+            while True:
+                arg = self.postfix()
+                if not isinstance(arg, sp.Symbol) or arg.name not in known:
+                    raise ValueError
+                if not self.accept(","):
+                    break
+            if not self.accept(")") or self.peek().text not in RELATIONS:
+                raise ValueError
+            return head
+        except (ValueError, IndexError):
+            self.i = save
+            del scope.warnings[n_warn:]
+            for name in set(scope.undeclared) - undeclared:
+                scope.undeclared.discard(name)
+                scope.symbols.pop(name, None)
+            return None
 
     def _span_text(self) -> str:
         """The step's source, from its first token to its last, comments removed."""
@@ -169,6 +206,9 @@ class StepParser(LatexForms):
                 or tok.text in WORDS
                 or tok.text
                 in {r"\sqrt", r"\left", r"\mathbb", r"\mathcal", r"\pi", r"\infty", r"\lim", r"\{"}
+                or tok.text in BIG_OPERATORS
+                or tok.text in DECORATIONS
+                or tok.text == r"\partial"
             )
         return False
 
@@ -195,6 +235,8 @@ class StepParser(LatexForms):
         if tok.text == "-":
             self.next()
             return safe.neg(self.script(), tok.line, tok.column)
+        if tok.text in OUT_OF_SCOPE:
+            self.error(OUT_OF_SCOPE[tok.text])
         self.error("a superscript: {...}, a digit or a symbol")
 
     def group(self, opener: str) -> sp.Expr:
@@ -269,7 +311,7 @@ class StepParser(LatexForms):
                 return name, "".join(parts)
 
     def raw_word(self) -> str:
-        """A subscript or ``\\mathrm`` argument as a plain word (letters, digits, Greek names)."""
+        r"""A subscript or ``\\mathrm`` argument as a plain word (letters, digits, Greek names)."""
         tok = self.next()
         if tok.text != "{":
             if tok.kind in ("letter", "number"):
@@ -277,25 +319,27 @@ class StepParser(LatexForms):
             if tok.kind == "cmd" and tok.text[1:] in GREEK:
                 return RENAMED.get(tok.text[1:], tok.text[1:])
             self.error("a subscript: a letter, a digit or {...}", tok)
-        word = ""
-        while self.peek().text != "}":
+        word, depth = "", 1
+        while True:
             t = self.next()
             if t.kind == "end":
                 self.error("'}'", t)
-            if t.kind in ("letter", "number"):
+            if t.text == "{":
+                depth += 1
+            elif t.text == "}":
+                depth -= 1
+                if depth == 0:
+                    return word
+            elif t.kind in ("letter", "number"):
                 word += t.text
             elif t.kind == "cmd" and t.text[1:] in GREEK:
                 word += RENAMED.get(t.text[1:], t.text[1:])
-            elif t.text in WORDS or t.text == "{":
-                continue
-            elif t.text == "}":
+            elif t.text in WORDS:
                 continue
             elif t.text == ",":
                 word += "_"
             else:
                 self.error("a plain subscript (letters, digits, Greek letters)", t)
-        self.next()
-        return word.replace("}", "")
 
     def named(self) -> sp.Expr:
         tok = self.next()
@@ -312,11 +356,35 @@ class StepParser(LatexForms):
         if name in self.scope.density_names() and self.peek().text in ("(", r"\left"):
             return self.density_value(name, tok)
         latex = tok.text + deco
+        indexed = self.indexed(name, tok)
+        if indexed is not None:
+            return indexed
         return self.identifier(name, tok, latex)
+
+    def indexed(self, name: str, tok: Token) -> sp.Expr | None:
+        """``x_j`` inside a sum or product over ``j``: the indexed symbol ``x[j]`` (None otherwise)."""
+        for index in reversed(self.scope.indices):
+            suffix = "_" + index
+            if name.endswith(suffix) and len(name) > len(suffix):
+                base = name[: -len(suffix)]
+                j = next(frame[index] for frame in reversed(self.scope.bound) if index in frame)
+                template = self.scope.symbols.get(name) or self.scope.symbols.get(base)
+                if template is None:
+                    template = self.scope.symbol(name, tok.line, tok.column)
+                self.scope.indexed[base] = template
+                return sp.IndexedBase(base)[j]
+        return None
 
     def identifier(self, name: str, tok: Token, latex: str | None = None) -> sp.Expr:
         if name in self.scope.density_names() and not any(name in f for f in self.scope.bound):
             self.error(f"{name}(...) applied to its arguments (it is a density)", tok)
+        nxt = self.peek()
+        if name == "d" and "d" not in self.scope.symbols and self.starts_factor(nxt) and nxt.kind != "number":
+            self.scope.warnings.append(
+                f"line {tok.line}, column {tok.column}: 'd' followed by {nxt.text!r} was read as the product "
+                f"d * {nxt.text}, not as a differential (write \\frac{{d}}{{d{nxt.text}}} for a derivative, "
+                "\\int ... \\, dz for an integral, or declare d)"
+            )
         return self.scope.symbol(name, tok.line, tok.column, latex)
 
     def primary(self) -> sp.Expr:
@@ -341,6 +409,19 @@ class StepParser(LatexForms):
             return sp.oo
         if cmd in FRACS:
             return self.frac()
+        if cmd in BIG_OPERATORS:
+            return self.big_operator()
+        if cmd == r"\int":
+            return self.integral()
+        if cmd == r"\partial":
+            return self.partial_subscript()
+        if cmd in DECORATIONS:
+            self.next()
+            word = self.raw_word()
+            name, deco = self.decorated_name(f"{word}_{DECORATIONS[cmd]}")
+            return self.identifier(name, tok, rf"{cmd}{{{word}}}{deco}")
+        if cmd in OUT_OF_SCOPE and cmd not in (r"\mathbb", r"\operatorname"):
+            self.error(OUT_OF_SCOPE[cmd], tok)
         if cmd == r"\sqrt":
             self.next()
             if self.peek().text == "[":
@@ -350,7 +431,7 @@ class StepParser(LatexForms):
         if cmd in FUNCTIONS:
             self.next()
             fn = FUNCTIONS[cmd]
-            if self.peek().text in ("(", r"\left", "[", "{"):
+            if self.peek().text in ("(", r"\left", "[", "{", r"\{"):
                 return fn(self.bracketed())
             if not self.starts_factor(self.peek()):
                 self.error(f"the argument of {cmd}")
@@ -358,8 +439,12 @@ class StepParser(LatexForms):
         if cmd == r"\mathbb":
             self.next()
             word = self.raw_word()
+            if word == "KL":
+                return self.kl(self._start_of(tok))
+            if word == "V":
+                self.error(OUT_OF_SCOPE[r"\operatorname"], tok)
             if word != "E":
-                self.error(r"\mathbb{E}", tok)
+                self.error(r"\mathbb{E} or \mathbb{KL}", tok)
             if self.peek().text != "_":
                 self.error(r"_{z \sim \mathcal{N}(mean, variance)} after \mathbb{E}")
             return self.expectation(tok)
@@ -377,12 +462,19 @@ class StepParser(LatexForms):
                 self.next()
                 self.raw_word()
                 return self.kl(self._start_of(tok))
-            return self.identifier(f"cal_{letter}", tok, rf"\mathcal{{{letter}}}")
+            name, deco = self.decorated_name(f"cal_{letter}")
+            return self.identifier(name, tok, rf"\mathcal{{{letter}}}{deco}")
         if cmd in WORDS:
             self.next()
             word = self.raw_word()
             if word == "KL":
                 return self.kl(self._start_of(tok))
+            if word == "D" and self.peek().text == "_" and self._kl_subscript():
+                self.next()
+                self.raw_word()
+                return self.kl(self._start_of(tok))
+            if word in OUT_OF_SCOPE_WORDS:
+                self.error(OUT_OF_SCOPE[r"\operatorname"], tok)
             if word in ("log", "ln", "exp"):
                 fn = sp.exp if word == "exp" else sp.log
                 return fn(

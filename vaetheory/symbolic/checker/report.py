@@ -102,8 +102,9 @@ def render_text(check: DerivationCheck) -> str:
             lines.append(f"    evaluated: {ev['term']} = {ev['value']}")
         if s.counterexample:
             lines.append(f"    counterexample: {_counterexample_text(s.counterexample)}")
-        if s.corrected:
-            lines.append(f"    corrected: {s.corrected}")
+        if s.corrected:  # in the input's notation: LaTeX for a LaTeX derivation
+            shown = s.corrected_latex if check.format == "latex" and s.corrected_latex else s.corrected
+            lines.append(f"    corrected: {shown}")
     n = len(check.steps)
     held = sum(s.verdict == "holds" for s in check.steps)
     tail = f"first failure: line {check.first_failure}" if check.first_failure else "no step fails"

@@ -56,11 +56,20 @@ def canonical_name(text: str) -> str:
     ``\lambda'`` -> ``lam_prime``, ``\sigma^*`` -> ``sigma_star``, ``s_{1}`` -> ``s_1``.
     """
     name = text.strip()
+    name = re.sub(r"\\mathcal\s*\{\s*([A-Za-z])\s*\}", r"cal_\1", name)  # as the LaTeX body reads it
+    name = re.sub(r"\\(?:mathrm|text|operatorname)\s*\{\s*([A-Za-z0-9]+)\s*\}", r"\1", name)
+    name = re.sub(r"\\(?:hat|widehat)\s*\{\s*\\?([A-Za-z]+)\s*\}", lambda m: _renamed(m) + "_hat", name)
+    name = re.sub(r"\\(?:bar|overline)\s*\{\s*\\?([A-Za-z]+)\s*\}", lambda m: _renamed(m) + "_bar", name)
+    name = re.sub(r"\\(?:tilde|widetilde)\s*\{\s*\\?([A-Za-z]+)\s*\}", lambda m: _renamed(m) + "_tilde", name)
     name = re.sub(r"\^\{?\*\}?", "_star", name)
     name = name.replace("'", "_prime")
     name = re.sub(r"\\([A-Za-z]+)", lambda m: RENAMED.get(m.group(1), m.group(1)), name)
     name = re.sub(r"[{}\\]", "", name)
     return RENAMED.get(name, name)
+
+
+def _renamed(match) -> str:
+    return RENAMED.get(match.group(1), match.group(1))
 
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -109,6 +118,12 @@ class Scope:
     labels: dict[sp.Expr, str] = dataclasses.field(default_factory=dict)
     latex_names: dict[sp.Symbol, str] = dataclasses.field(default_factory=dict)
     bound: list[dict[str, sp.Symbol]] = dataclasses.field(default_factory=list)
+    #: relational assumptions of the header (``assume: v >= xi``): ``(symbol, relation, bound)``
+    conditions: list[tuple] = dataclasses.field(default_factory=list)
+    #: the indices of the sums and products being read, innermost last
+    indices: list[str] = dataclasses.field(default_factory=list)
+    #: indexed symbols met in sums (base name -> a symbol carrying their assumptions)
+    indexed: dict[str, sp.Symbol] = dataclasses.field(default_factory=dict)
     #: names met in the body that the header does not declare (assumed real, with a warning)
     undeclared: set[str] = dataclasses.field(default_factory=set)
     #: time.monotonic() by which reading the current step must end (None: no bound)
@@ -147,6 +162,12 @@ class Scope:
             sym = self.symbols.setdefault(name, sp.Symbol(name, real=True))
         elif name == "e":
             return sp.E
+        elif self._indexed_base(name) is not None:
+            # x_1, x_2, ... inherit the assumptions declared for x (as the terms of a sum over x_j do)
+            base = self._indexed_base(name)
+            kw = {k: True for k in ("positive", "nonnegative", "negative", "integer", "real")
+                  if getattr(base, f"is_{k}") is True}  # fmt: skip
+            sym = self.symbols.setdefault(name, sp.Symbol(name, **(kw or {"real": True})))
         else:
             sym = sp.Symbol(name, real=True)
             self.symbols[name] = sym
@@ -158,6 +179,13 @@ class Scope:
         if latex and sym not in self.latex_names:
             self.latex_names[sym] = latex
         return sym
+
+    def _indexed_base(self, name: str) -> sp.Symbol | None:
+        """The declared symbol ``x`` of a name ``x_1`` (digits after the last underscore), or None."""
+        m = re.fullmatch(r"(.+)_(\d+)", name)
+        if m is None or m.group(1) in self.undeclared:
+            return None
+        return self.symbols.get(m.group(1))
 
     def constant_symbols(self) -> set[sp.Symbol]:
         return {s for n, s in self.symbols.items() if n in self.constants}

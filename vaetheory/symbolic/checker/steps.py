@@ -35,6 +35,7 @@ from vaetheory.symbolic.checker.judge import (
     drop_constants,
     prepare,
     tidy,
+    tidy_value,
 )
 from vaetheory.symbolic.checker.report import StepVerdict
 from vaetheory.symbolic.checker.scope import DerivationSyntaxError, Scope
@@ -83,6 +84,36 @@ class StepChecker(Judge):
         self.chain: Chain | None = None
         self.last_rhs: sp.Expr | None = None
         self.steps_seen = 0
+        #: every step of the derivation (to see which variable the next step solves for)
+        self.steps: list[ParsedStep] = []
+        #: the expression chain the last stationarity condition came from, and the values solved since
+        self.objective: Chain | None = None
+        self.solved: dict[sp.Symbol, sp.Expr] = {}
+        self.from_objective = False
+        #: the relational assumptions in force for the current step, as a substitution
+        self.under: dict[sp.Symbol, sp.Expr] = {}
+        self.under_text = ""
+
+    def _set_conditions(self, step: ParsedStep) -> None:
+        table, said = {}, []
+        for sym, rel, bound in [*self.scope.conditions, *step.conditions]:
+            kw = {"nonnegative": True} if rel == ">=" else {"positive": True}
+            gap = sp.Symbol(f"{sym.name}_minus_bound", **kw)
+            table[sym] = bound + gap
+            said.append(f"{sym} {rel} {bound}")
+        self.under = table
+        self.under_text = (
+            f" (under {', '.join(said)}: {', '.join(f'{k} = {v}' for k, v in table.items())})" if said else ""
+        )
+
+    def judge_relation(self, lhs, rhs, relation, const, line, deadline, salt=0):
+        if not self.under:
+            return super().judge_relation(lhs, rhs, relation, const, line, deadline, salt)
+        res = super().judge_relation(
+            lhs.xreplace(self.under), rhs.xreplace(self.under), relation, const, line, deadline, salt
+        )
+        res.reason += self.under_text
+        return res
 
     def check(self, step: ParsedStep) -> StepVerdict:
         seconds = self.settings.step_timeout
@@ -100,6 +131,7 @@ class StepChecker(Judge):
             seconds = min(seconds, left)
         deadline = Deadline(seconds)
         self.steps_seen += 1
+        self._set_conditions(step)
         try:
             return self._check(step, deadline)
         except StepTimeout as exc:
@@ -164,14 +196,54 @@ class StepChecker(Judge):
             return "continue", None
         if chain is None or step.relation != "=":
             return "chain", None
-        if isinstance(lhs, sp.Symbol) and lhs in self.scope.variables and chain.kind == "eq":
+        self.from_objective = False
+        variables = self.scope.variables
+        if isinstance(lhs, sp.Symbol) and lhs in variables and chain.kind == "eq":
             return "solve", lhs
-        var = self._pick_var(lhs - rhs)
-        if var is not None and chain.kind == "expr" and (rhs == 0 or lhs == 0) and chain.relation == "=":
-            return "stationarity", var
-        if var is not None and chain.kind == "eq" and var == chain.var:
-            return "rearrange", var
+        power = self._power_of_variable(lhs, rhs)
+        if power is not None and chain.kind == "eq":
+            return "solve", power
+        cands = [v for v in variables if v in (lhs - rhs).free_symbols]
+        is_condition = rhs == 0 or lhs == 0
+        if cands and chain.kind == "expr" and is_condition and chain.relation == "=":
+            return "stationarity", self._condition_variable(step, cands)
+        if cands and chain.kind == "eq" and chain.var in cands:
+            named = self._condition_variable(step, cands)
+            if named in (None, chain.var) or self.objective is None:
+                return "rearrange", chain.var
+        if cands and is_condition and chain.kind in ("eq", "sol") and self.objective is not None:
+            self.from_objective = True
+            return "stationarity", self._condition_variable(step, cands)
         return "chain", None
+
+    def _power_of_variable(self, lhs, rhs) -> sp.Symbol | None:
+        """``v`` when the step reads ``v^k = value`` (or ``c v^k = value``) with ``value`` free of ``v``."""
+        if isinstance(lhs, sp.Symbol):
+            return None
+        found = lhs.free_symbols & set(self.scope.variables)
+        if len(found) != 1:
+            return None
+        (v,) = found
+        _coeff, rest = lhs.as_coeff_Mul()
+        if v in rhs.free_symbols or not (isinstance(rest, sp.Pow) and rest.base == v and rest.exp.is_number):
+            return None
+        return v
+
+    def _condition_variable(self, step, cands) -> sp.Symbol | None:
+        """The variable a condition is taken in: the only candidate, or the one the next step solves for."""
+        if len(cands) == 1:
+            return cands[0]
+        nxt = self.upcoming(step)
+        if nxt is not None and isinstance(nxt.lhs, sp.Symbol) and nxt.lhs in cands:
+            return nxt.lhs
+        return None  # tried in turn
+
+    def upcoming(self, step):
+        steps = self.steps
+        for k, other in enumerate(steps):
+            if other is step:
+                return steps[k + 1] if k + 1 < len(steps) else None
+        return None
 
     def _pick_var(self, expr) -> sp.Symbol | None:
         for v in self.scope.variables:
@@ -276,13 +348,13 @@ class StepChecker(Judge):
                              evaluated=evaluated, numeric=numeric)  # fmt: skip
 
     def _corrected_rhs(self, truth, const) -> sp.Expr:
-        value = tidy(truth)
+        variables = self.scope.variables
         if not const:
-            return value
-        vars_ = set(self.scope.variables)
-        terms = sp.Add.make_args(sp.expand(drop_constants(value, self.scope)))
+            return tidy_value(truth, variables)
+        vars_ = set(variables)
+        terms = sp.Add.make_args(sp.expand(drop_constants(tidy(truth), self.scope)))
         kept = [t for t in terms if t.free_symbols & vars_]
-        return _PlusConstant(tidy(sp.Add(*kept)))
+        return _PlusConstant(tidy_value(sp.Add(*kept), variables))
 
     def _prev_label(self, new: bool) -> str:
         if new or self.chain is None:
@@ -291,8 +363,12 @@ class StepChecker(Judge):
 
     def _condition_step(self, step, mode, var, lhs, rhs, evaluated, deadline) -> StepVerdict:
         chain = self.chain
-        if chain is None or var is None:
+        if mode == "stationarity" and self.from_objective:
+            chain = self.objective
+        if chain is None or (var is None and mode != "stationarity"):
             return self._chain_step(step, "chain", lhs, rhs, evaluated, deadline)
+        if mode == "stationarity":
+            return self._stationarity_step(step, chain, var, lhs, rhs, evaluated, deadline)
         if chain.kind == "expr" and mode in ("solve", "rearrange"):
             # the condition an expression chain states is its last equation, LHS - RHS = 0
             if chain.equation is None:
@@ -305,8 +381,11 @@ class StepChecker(Judge):
         if mode == "solve":
             if lhs == var:
                 value = rhs
+            elif var.is_positive and self._power_of_variable(lhs, rhs) == var:
+                coeff, power = lhs.as_coeff_Mul()  # c v^k = value: the positive root (value / c)^(1/k)
+                value = (rhs / coeff) ** (1 / power.exp)
             else:
-                roots = run_bounded(lambda: sp.solve(lhs - rhs, var), deadline.left())
+                roots = run_bounded(lambda: self._domain_roots(lhs - rhs, var), deadline.left())
                 if len(roots) != 1:
                     return self._verdict(step, "undecided", None,
                                          f"could not decide: the step does not fix {var} (roots {roots})",
@@ -326,11 +405,14 @@ class StepChecker(Judge):
             corrected = None
             if verdict == "fails" and chain.truth is not None:
                 try:
-                    roots = run_bounded(lambda: sp.solve(chain.truth, var), deadline.left())
+                    roots = run_bounded(lambda: self._domain_roots(chain.truth, var), deadline.left())
                     if roots:
-                        corrected = (var, roots[0] if len(roots) == 1 else sp.FiniteSet(*roots))
+                        shown = [tidy_value(lhs.xreplace({var: r})) for r in roots]
+                        corrected = (lhs, shown[0] if len(shown) == 1 else sp.FiniteSet(*shown))
                 except StepTimeout:
                     corrected = None
+            if verdict == "holds":
+                self.solved[var] = value
             cex = (glob.counterexample if glob and glob.holds is False else None) or local.counterexample
             cex = cex or (domain.counterexample if domain is not None else None)
             ok = chain.ok and verdict == "holds"
@@ -340,30 +422,72 @@ class StepChecker(Judge):
                                  glob=None if glob is None else glob.holds, cex=cex, corrected=corrected,
                                  evaluated=evaluated)  # fmt: skip
         written = lhs - rhs
-        if mode == "stationarity":
-            base = drop_constants(chain.written, self.scope)
-            ref_local = base if chain.derivative_start else sp.diff(base, var)
-            ref_true = None
-            if chain.truth is not None and chain.relation == "=":
-                t = drop_constants(chain.truth, self.scope)
-                ref_true = t if chain.derivative_start else sp.diff(t, var)
-        else:
-            ref_local, ref_true = chain.written, chain.truth
+        ref_local, ref_true = chain.written, chain.truth
         local = self.judge_condition(written, ref_local, var, step.line, deadline)
         glob = None
         if not chain.ok and ref_true is not None:
             glob = self.judge_condition(written, ref_true, var, step.line, deadline)
-        verdict, evidence, reason = _combine(local, glob, chain.ok, f"line {chain.last_line}")
+        return self._condition_verdict(step, mode, chain, var, written, rhs, local, glob, ref_true, evaluated,
+                                       deadline, f"the condition of line {chain.last_line}")  # fmt: skip
+
+    def _domain_roots(self, expr, var) -> list:
+        """The roots of ``expr`` in ``var`` that can respect its assumptions (sympy's solve filters them)."""
+        roots = sp.solve(expr, var)
+        kept = []
+        for r in roots:
+            checks = [getattr(r, f"is_{n}") for n in ("real", "positive", "nonnegative", "negative")
+                      if getattr(var, f"is_{n}") is True]  # fmt: skip
+            if not any(c is False for c in checks):
+                kept.append(r)
+        return kept
+
+    def _stationarity_step(self, step, chain, var, lhs, rhs, evaluated, deadline) -> StepVerdict:
+        """``... = 0`` as d(chain)/d(var) = 0; with several variables, the one named or the one that fits."""
+        self.objective = chain
+        if not self.from_objective:
+            self.solved = {}
+        written = lhs - rhs
+        cands = [var] if var is not None else [v for v in self.scope.variables if v in written.free_symbols]
+        tried = None
+        for v in cands:
+            base = drop_constants(chain.written, self.scope)
+            refs = [base if chain.derivative_start else sp.diff(base, v)]
+            ref_true = None
+            if chain.truth is not None and chain.relation == "=":
+                t = drop_constants(chain.truth, self.scope)
+                ref_true = t if chain.derivative_start else sp.diff(t, v)
+            if self.solved:
+                refs.append(refs[0].xreplace(self.solved))
+            for k, ref in enumerate(refs):
+                local = self.judge_condition(written, ref, v, step.line, deadline)
+                truth = ref_true if k == 0 or ref_true is None else ref_true.xreplace(self.solved)
+                if tried is None or local.holds is True:
+                    tried = (v, local, truth, k)
+                if local.holds is True:
+                    break
+            if tried[1].holds is True:
+                break
+        v, local, ref_true, k = tried
+        glob = None
+        if not chain.ok and ref_true is not None:
+            glob = self.judge_condition(written, ref_true, v, step.line, deadline)
         what = (
-            f"d/d{var.name} of line {chain.last_line}"
-            if mode == "stationarity" and not chain.derivative_start
-            else (f"the condition of line {chain.last_line}")
-        )
+            f"d/d{v.name} of line {chain.last_line}" if not chain.derivative_start
+            else f"the condition of line {chain.last_line}"
+        )  # fmt: skip
+        if k == 1:
+            what += " with " + ", ".join(f"{a} = {b}" for a, b in self.solved.items())
+        return self._condition_verdict(step, "stationarity", chain, v, written, rhs, local, glob, ref_true,
+                                       evaluated, deadline, what)  # fmt: skip
+
+    def _condition_verdict(self, step, mode, chain, var, written, rhs, local, glob, ref_true, evaluated,
+                           deadline, what) -> StepVerdict:  # fmt: skip
+        verdict, evidence, reason = _combine(local, glob, chain.ok, f"line {chain.last_line}")
         reason = f"compared with {what} = 0: {reason}"
         corrected = None
         if verdict == "fails" and ref_true is not None:
             try:
-                corrected = (run_bounded(lambda: tidy(ref_true), deadline.left()), sp.Integer(0))
+                corrected = (run_bounded(lambda: tidy_value(ref_true), deadline.left()), sp.Integer(0))
             except StepTimeout:
                 corrected = None
         cex = (glob.counterexample if glob and glob.holds is False else None) or local.counterexample

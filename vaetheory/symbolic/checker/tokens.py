@@ -30,6 +30,41 @@ FUNCTIONS = {r"\log": sp.log, r"\ln": sp.log, r"\exp": sp.exp}
 FRACS = {r"\frac", r"\dfrac", r"\tfrac"}
 WORDS = {r"\mathrm", r"\text", r"\operatorname", r"\textrm", r"\mathit", r"\mathsf"}
 CLOSERS = {"(": ")", "[": "]", "{": "}", r"\{": r"\}", ".": None}
+BIG_OPERATORS = {r"\sum", r"\prod"}
+#: accents read as part of a name: \hat{x} is x_hat
+DECORATIONS = {r"\hat": "hat", r"\widehat": "hat", r"\bar": "bar", r"\overline": "bar", r"\tilde": "tilde",
+               r"\widetilde": "tilde"}  # fmt: skip
+_VECTORS = (
+    "vectors and matrices are out of scope of the checker (it reads scalar, 1-D derivations; "
+    "write one coordinate, or sums over indexed symbols with \\sum_{j=1}^{J})"
+)
+#: commands refused with a message saying they are out of scope (the expected text of the error)
+_SCALAR = "a scalar form ({} is out of scope: " + _VECTORS.replace("{", "{{").replace("}", "}}") + ")"
+_VARIANCE = (
+    "a supported form (Var, Cov and tr are out of scope: variance and covariance operators are not "
+    "read; write the variance as an expectation, E[(z - m)^2])"
+)
+OUT_OF_SCOPE = {
+    r"\top": _SCALAR.format("a transpose"),
+    r"\intercal": _SCALAR.format("a transpose"),
+    r"\mathbf": _SCALAR.format("a bold symbol"),
+    r"\boldsymbol": _SCALAR.format("a bold symbol"),
+    r"\bm": _SCALAR.format("a bold symbol"),
+    r"\vec": _SCALAR.format("a vector"),
+    r"\det": _SCALAR.format("a determinant"),
+    r"\operatorname": _VARIANCE,
+    r"\max": r"a supported form (\max is out of scope: state the maximiser as a solve step)",
+    r"\min": r"a supported form (\min is out of scope: state the minimiser as a solve step)",
+    r"\sup": r"a supported form (\sup is out of scope: state the bound as an inequality)",
+    r"\inf": r"a supported form (\inf is out of scope: state the bound as an inequality)",
+    r"\mathbb": r"\mathbb{E} or \mathbb{KL}",
+}
+OUT_OF_SCOPE_WORDS = {"Var", "Cov", "tr", "Tr", "diag", "var", "cov"}
+#: implications between steps: read as step separators (each side is its own step)
+IMPLIES = {r"\Rightarrow", r"\implies", r"\iff", r"\Longrightarrow", r"\Leftrightarrow",
+           r"\Longleftrightarrow", r"\therefore"}  # fmt: skip
+#: inner environments that only align: their \begin/\end are ignored
+INNER_ENV = re.compile(r"\\(?:begin|end)\{(?:aligned|split|gathered|alignedat)\}(?:\{\d+\})?")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +85,8 @@ class ParsedStep:
     text: str
     block: int
     annotation: tuple[str, str | None] | None
+    #: side conditions (``\text{for } v \ge \xi``): ``(symbol, relation, bound)`` each
+    conditions: tuple = ()
 
 
 class Positions:
@@ -77,6 +114,7 @@ def math_blocks(text: str) -> list[tuple[int, str]]:
 
 def tokenize(text: str, offset: int, body: str, pos: Positions, annotations: dict[int, tuple]) -> list[Token]:
     tokens: list[Token] = []
+    body = INNER_ENV.sub(lambda m: " " * len(m.group(0)), body)  # same length: columns stay right
     i, n = 0, len(body)
     while i < n:
         ch = body[i]
@@ -99,7 +137,8 @@ def tokenize(text: str, offset: int, body: str, pos: Positions, annotations: dic
                     i = j + 1 if j > 0 else i
             else:
                 m = re.match(r"\\([A-Za-z]+|.)", body[i:], re.S)
-                tokens.append(Token("cmd", m.group(0), line, col))
+                kind = "break" if m.group(0) in IMPLIES else "cmd"
+                tokens.append(Token(kind, m.group(0), line, col))
                 i += len(m.group(0))
         elif ch.isdigit() or (ch == "." and i + 1 < n and body[i + 1].isdigit()):
             m = re.match(r"\d*\.?\d+|\d+", body[i:])
