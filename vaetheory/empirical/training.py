@@ -34,6 +34,17 @@ executes no code; ``config.json`` holds the configuration.
 
 Training runs in float32: data, floors and fixed variances that float32 cannot represent
 (:data:`FLOAT32_MAX`, :data:`FLOAT32_TINY`) are refused at the door.
+
+Devices (``train(..., device=)``, ``vaetheory train --device``; :func:`check_device`): the data,
+the model (weights and the policy's floor buffers), Adam's state and the minibatch/noise generator
+live on the device; the default is the CPU. A step reads back one boolean (is the loss and every
+gradient finite?) and nothing else; the log entry's numbers are read back at logged steps only,
+the running peak of the bound check is kept on the device and read at checkpoints and at the end.
+Checkpoints hold CPU tensors (and load with ``map_location="cpu"``), so a run started on a GPU
+resumes on the CPU and vice versa. On the same device type the resumed run is bit for bit the
+uninterrupted one; across device types the generator's state cannot carry over (CUDA's Philox and
+the CPU's Mersenne twister are different generators), so the generator is reseeded from
+``(seed, step)`` (:func:`resume_seed`) and ``TrainResult.generator_reseeded_at`` records the step.
 """
 
 from __future__ import annotations
@@ -86,6 +97,8 @@ PEAK_STATISTIC = (
     "reparameterised z and the analytic KL, in float32, at the parameters before the update, over "
     "every point of every minibatch of every training step"
 )
+#: the device types training runs on (``cuda`` where ``torch.cuda.is_available()``)
+DEVICES = ("cpu", "cuda")
 #: the keys of a log line, in order (``min_unfloored_variance`` follows for the floor policy)
 LOG_KEYS = (
     "step",
@@ -112,6 +125,57 @@ def _check_float32_range(name: str, value: float, what: str = "") -> None:
             f"{name}{what} must lie in [{FLOAT32_TINY:.3g}, {FLOAT32_MAX:.3g}]: training runs in float32, "
             f"which flushes smaller values to 0 and overflows larger ones; got {value!r}"
         )
+
+
+def check_device(device: Any, *, name: str = "device") -> torch.device:
+    """``device`` (``"cpu"``, ``"cuda"``, ``"cuda:N"`` or a :class:`torch.device`) as a torch.device.
+
+    Anything else (``"meta"``, ``"mps"``, a typo) is a ``ValueError`` naming ``name`` and the
+    accepted values; so is ``cuda`` when ``torch.cuda.is_available()`` is False or ``N`` is not
+    below ``torch.cuda.device_count()``. Nothing falls back silently to the CPU.
+    """
+    accepted = "cpu or cuda (cuda:N for the N-th GPU)"
+    if isinstance(device, torch.device):
+        parsed = device
+    elif isinstance(device, str):
+        try:
+            parsed = torch.device(device.strip())
+        except (RuntimeError, ValueError):
+            raise ValueError(f"{name} must be {accepted}; got {device!r}") from None
+    else:
+        raise ValueError(f"{name} must be {accepted}; got {type(device).__name__} {device!r}")
+    if parsed.type not in DEVICES:
+        raise ValueError(f"{name} must be {accepted}; got {device!r}")
+    if parsed.type == "cpu":
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise ValueError(
+            f"{name} {device}: no CUDA device is available here (torch.cuda.is_available() is False: a "
+            f"CPU-only torch build or no GPU visible); accepted here: cpu"
+        )
+    count = torch.cuda.device_count()
+    if parsed.index is not None and parsed.index >= count:
+        raise ValueError(
+            f"{name} {device}: this machine has {count} CUDA device(s), cuda:0..cuda:{count - 1}"
+        )
+    return parsed
+
+
+def resume_seed(seed: int, step: int) -> int:
+    """The generator seed of a run resumed at ``step`` on another device type (module docstring)."""
+    words = np.random.SeedSequence([int(seed), int(step)]).generate_state(2, np.uint32)
+    return (int(words[0]) << 31) ^ int(words[1])
+
+
+def _to_cpu(tree):
+    """``tree`` with every tensor on the CPU (a checkpoint's state; a CPU tensor is kept as it is)."""
+    if isinstance(tree, torch.Tensor):
+        return tree.cpu()
+    if isinstance(tree, dict):
+        return {k: _to_cpu(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_to_cpu(v) for v in tree)
+    return tree
 
 
 def _check_hidden(hidden: Any) -> tuple[int, ...]:
@@ -292,6 +356,10 @@ class TrainResult(Result):
     out_dir: str | None
     provenance: dict
     bound_check: BoundCheck | None = None
+    #: the device the run (its last segment, if resumed) trained on, e.g. ``"cpu"`` or ``"cuda:0"``
+    device: str = "cpu"
+    #: the step at which a resume on another device type reseeded the generator, else None
+    generator_reseeded_at: int | None = None
 
     @property
     def entries(self) -> list[LogEntry]:
@@ -445,22 +513,60 @@ def _detached_copy(tree):
 
 
 # -- the pieces of a run -------------------------------------------------------------------------
-@dataclass
 class _Peak:
-    """The running maximum of the one-sample per-point ELBO (:data:`PEAK_STATISTIC`)."""
+    """The running maximum of the one-sample per-point ELBO (:data:`PEAK_STATISTIC`).
 
-    value: float | None = None
-    step: int | None = None
-    point: int | None = None
+    :meth:`update` runs at every step and keeps the maximum, its step and its point as tensors on
+    the batch's device (no read-back); ``value``, ``step``, ``point`` and :meth:`state` read them
+    back. A later step replaces the peak only when strictly larger; the first point of a batch
+    reaching its maximum is taken (``torch.argmax``).
+    """
+
+    def __init__(self, value: float | None = None, step: int | None = None, point: int | None = None):
+        self._host = (value, step, point)
+        self._tensors: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
 
     def update(self, step: int, point_elbo: torch.Tensor, index: torch.Tensor) -> None:
-        j = int(torch.argmax(point_elbo))
-        v = float(point_elbo[j])
-        if self.value is None or v > self.value:
-            self.value, self.step, self.point = v, step, int(index[j])
+        j = torch.argmax(point_elbo)
+        v, p = point_elbo[j], index[j]
+        if self._tensors is None:
+            value, at, point = self._host
+            device = point_elbo.device
+            self._tensors = (
+                torch.tensor(-math.inf if value is None else value, dtype=point_elbo.dtype).to(device),
+                torch.tensor(-1 if at is None else at, dtype=torch.int64).to(device),
+                torch.tensor(-1 if point is None else point, dtype=torch.int64).to(device),
+            )
+        value, at, point = self._tensors
+        better = v > value
+        self._tensors = (
+            torch.where(better, v, value),
+            at.masked_fill(better, step),
+            torch.where(better, p, point),
+        )
+
+    def _read(self) -> tuple[float | None, int | None, int | None]:
+        if self._tensors is not None:
+            value, at, point = self._tensors
+            at = int(at)
+            self._host = (None, None, None) if at < 0 else (float(value), at, int(point))
+        return self._host
+
+    @property
+    def value(self) -> float | None:
+        return self._read()[0]
+
+    @property
+    def step(self) -> int | None:
+        return self._read()[1]
+
+    @property
+    def point(self) -> int | None:
+        return self._read()[2]
 
     def state(self) -> dict:
-        return {"value": self.value, "step": self.step, "point": self.point}
+        value, step, point = self._read()
+        return {"value": value, "step": step, "point": point}
 
 
 @dataclass
@@ -520,22 +626,34 @@ class _Trainer:
     X: torch.Tensor
     bound: float | None
     params: list
+    #: the step at which a resume on another device type reseeded the generator (module docstring)
+    reseeded_at: int | None = None
 
     def snapshot(self, step: int, peak: _Peak) -> dict:
-        """A checkpoint state: tensors, numbers and dicts only (loads with ``weights_only=True``)."""
+        """A checkpoint state: tensors, numbers and dicts only (loads with ``weights_only=True``).
+
+        The tensors stay on the training device (this is also the in-memory last good state);
+        :meth:`TrainingFiles.checkpoint` writes them as CPU tensors.
+        """
         return {
             "model": _detached_copy(self.model.state_dict()),
             "optimizer": _detached_copy(self.optimizer.state_dict()),
             "generator": self.generator.get_state().clone(),
+            "generator_device": self.generator.device.type,
             "step": step,
             "peak": peak.state(),
         }
 
     def restore(self, state: dict, where: str) -> None:
+        saved_device = state.get("generator_device", "cpu")  # checkpoints before devices: the CPU's
         try:
             self.model.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
-            self.generator.set_state(state["generator"])
+            if saved_device == self.generator.device.type:
+                self.generator.set_state(state["generator"])
+            else:  # another generator: its state cannot carry over; reseeded from (seed, step)
+                self.generator.manual_seed(resume_seed(self.config.seed, int(state["step"])))
+                self.reseeded_at = int(state["step"])
         except (KeyError, RuntimeError, ValueError, TypeError) as exc:
             reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
             raise ValueError(
@@ -553,18 +671,21 @@ def train_step(t: _Trainer, step: int, *, log: bool) -> StepResult:
     log entry (with ``log``) is taken from this step's forward pass, before the update.
     """
     n = t.X.shape[0]
-    index = torch.randint(n, (min(t.config.batch_size, n),), generator=t.generator)
+    index = torch.randint(n, (min(t.config.batch_size, n),), generator=t.generator, device=t.X.device)
     xb = t.X[index]
     point_elbo, variance = t.model.elbo_terms(xb, beta=t.config.beta, generator=t.generator)
     loss = -point_elbo.mean()
-    if not torch.isfinite(loss):
-        return StepResult(f"the loss (negative ELBO) is {float(loss.detach())!r}", point_elbo, index, xb)
     t.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     grads = [p.grad for p in t.params if p.grad is not None]
-    # one fused reduction: the norms of all gradients at once, then one finiteness test
+    # one fused reduction: the norms of all gradients at once; then the step's only read-back from
+    # the device, one boolean: are the loss and every gradient finite?
     norms = torch.stack(torch._foreach_norm(grads))
-    if not torch.isfinite(norms).all():
+    if not bool(torch.isfinite(norms).all() & torch.isfinite(loss)):
+        if not torch.isfinite(loss):
+            return StepResult(
+                f"the loss (negative ELBO) is {float(loss.detach())!r}", point_elbo.detach(), index, xb
+            )
         bad = [
             name
             for name, p in t.model.named_parameters()
@@ -812,7 +933,7 @@ class TrainingFiles:
         except OSError as exc:
             raise ValueError(self._lost(LOG, exc, self.saved_step)) from None
         try:
-            self.run_dir.write_checkpoint(CHECKPOINT, state)
+            self.run_dir.write_checkpoint(CHECKPOINT, _to_cpu(state))  # resumable on any device
         except ValueError as exc:
             kept = "no checkpoint" if self.saved_step is None else f"the checkpoint of step {self.saved_step}"
             raise ValueError(f"{exc}; on disk: {kept}, resumable with --resume") from None
@@ -846,6 +967,7 @@ def train(
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = True,
+    device: str | torch.device = "cpu",
 ) -> TrainResult:
     """Train with Adam on minibatches drawn with replacement by a seeded generator (module docstring).
 
@@ -857,10 +979,12 @@ def train(
     checkpoint's step) or ``overwrite=True`` (remove it first). The same seed gives the same
     numbers. Denormal floats are flushed to zero during training (``torch.set_flush_denormal``)
     and the previous setting is restored on return. Nothing is printed except the progress bar
-    (``progress``, on stderr).
+    (``progress``, on stderr). ``device`` (:func:`check_device`; default the CPU) holds the data,
+    model, optimizer state and generator; checkpoints are written with CPU tensors.
     """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig; got {type(config).__name__}")
+    device = check_device(device)
     arr = load_training_data(config, data)
     model_config = config.model_config(arr.shape[1])
     check_memory(model_config, config.batch_size)
@@ -868,7 +992,7 @@ def train(
         if resume or overwrite:
             raise ValueError("resume=True and overwrite=True need out_dir (the run's directory)")
         with flush_denormals():
-            return _train(config, arr, model_config, None, progress)
+            return _train(config, arr, model_config, None, progress, device)
     run_dir = (
         out_dir
         if isinstance(out_dir, RunDirectory)
@@ -878,26 +1002,27 @@ def train(
     run_dir.open()
     try:
         with flush_denormals():
-            return _train(config, arr, model_config, TrainingFiles(run_dir), progress)
+            return _train(config, arr, model_config, TrainingFiles(run_dir), progress, device)
     finally:
         if opened_here:
             run_dir.close()
 
 
-def _train(config, arr, model_config, files: TrainingFiles | None, progress) -> TrainResult:
+def _train(config, arr, model_config, files: TrainingFiles | None, progress, device) -> TrainResult:
     from tqdm import tqdm
 
     from vaetheory.provenance import provenance
 
-    model = build_model(model_config, config.seed)
+    # the weights are drawn on the CPU (the same initial weights on every device), then moved
+    model = build_model(model_config, config.seed).to(device)
     t = _Trainer(
         config=config,
         model_config=model_config,
         model=model,
         # foreach: one fused update over all parameter tensors (the same numbers as the per-tensor loop)
         optimizer=torch.optim.Adam(model.parameters(), lr=config.lr, foreach=True),
-        generator=torch.Generator().manual_seed(config.seed),
-        X=torch.as_tensor(arr, dtype=torch.float32),
+        generator=torch.Generator(device=device).manual_seed(config.seed),
+        X=torch.as_tensor(arr, dtype=torch.float32).to(device),
         bound=gaussian_bound_per_point(model_config),
         params=list(model.parameters()),
     )
@@ -926,6 +1051,8 @@ def _train(config, arr, model_config, files: TrainingFiles | None, progress) -> 
             out_dir=None if files is None else str(files.run_dir.path),
             provenance=provenance(seed=config.seed, parameters=to_jsonable(dataclasses.asdict(config))),
             bound_check=BoundCheck.of(t.bound, peak.value, peak.step, peak.point, arr.shape[1]),
+            device=str(device),
+            generator_reseeded_at=t.reseeded_at,
         )
         if files is not None:
             files.summary(result)
@@ -964,16 +1091,9 @@ def _loop(t: _Trainer, files, start: int, history: list, peak: _Peak, bar, data_
                 step - 1,
                 last_good,
             )
-        peak.update(step, result.point_elbo, result.index)
+        peak.update(step, result.point_elbo, result.index)  # on the device: no read-back
         if result.entry is not None:
-            entry = result.entry.to_dict()
-            history.append(entry)
-            trend.add_entry(entry)
-            grad_norm = float(torch.linalg.vector_norm(result.grad_norms.double()))
-            trend.add_norms(step, grad_norm, float(torch.nn.utils.get_total_norm(t.params)))
-            if files is not None:
-                files.append(result.entry, last_good["step"])
-            bar.set_postfix(elbo=f"{entry['elbo']:.4g}", max_loglik=f"{entry['max_point_loglik']:.4g}")
+            _record_logged_step(t, files, result, step, history, trend, bar, last_good["step"])
         # the last good state is kept (in memory, and on disk with out_dir) every checkpoint_every steps
         if (step % c.checkpoint_every == 0 or step == c.steps) and t.params_finite():
             last_good = t.snapshot(step, peak)
@@ -981,6 +1101,18 @@ def _loop(t: _Trainer, files, start: int, history: list, peak: _Peak, bar, data_
                 files.checkpoint(last_good)
         bar.update(1)
     return None, c.steps, last_good
+
+
+def _record_logged_step(t: _Trainer, files, result: StepResult, step, history, trend, bar, good_step):
+    """A logged step (every ``log_every`` steps only): history, trend (with norms read back), log file."""
+    entry = result.entry.to_dict()
+    history.append(entry)
+    trend.add_entry(entry)
+    grad_norm = float(torch.linalg.vector_norm(result.grad_norms.double()))
+    trend.add_norms(step, grad_norm, float(torch.nn.utils.get_total_norm(t.params)))
+    if files is not None:
+        files.append(result.entry, good_step)
+    bar.set_postfix(elbo=f"{entry['elbo']:.4g}", max_loglik=f"{entry['max_point_loglik']:.4g}")
 
 
 def load_model(out_dir) -> GaussianVAE:
@@ -1016,6 +1148,7 @@ def read_log(out_dir) -> list[dict]:
 __all__ = [
     "CHECKPOINT",
     "CONFIG",
+    "DEVICES",
     "LOG",
     "RUN_FILES",
     "SUMMARY",
@@ -1026,6 +1159,7 @@ __all__ = [
     "TrainResult",
     "TrainingFiles",
     "TrainingTrend",
+    "check_device",
     "check_memory",
     "count_parameters",
     "diagnose_breakdown",
@@ -1035,6 +1169,7 @@ __all__ = [
     "load_training_data",
     "open_training_dir",
     "read_log",
+    "resume_seed",
     "train",
     "train_step",
 ]
