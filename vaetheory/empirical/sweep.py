@@ -29,6 +29,12 @@ the noise (``torch.randn`` of shape ``[1, B, q]``, as ``GaussianVAE.elbo`` draws
 numbers do not depend on which other runs share its sweep. This is the scheme of
 :func:`vaetheory.empirical.training.train`, so in float32 a run of the sweep also reproduces
 ``train(TrainConfig(...))`` with the same seed, beta, batch size and learning rate (tested).
+
+Devices: ``device=`` (:func:`~vaetheory.empirical.training.check_device`; default the CPU) holds
+the data, the stacked weights and buffers, Adam's state and the runs' generators; the initial
+weights are drawn on the CPU, and the losses and weights of the result come back as CPU tensors
+once, after the last step. A CUDA generator is another generator than the CPU's, so on a GPU the
+minibatches and noise differ from a CPU run with the same seeds.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from torch import nn
 
 from vaetheory._validation import check_finite_array, check_int, check_positive
 from vaetheory.empirical.model import GaussianVAE, VAEConfig, build_model
-from vaetheory.empirical.training import flush_denormals
+from vaetheory.empirical.training import check_device, flush_denormals
 from vaetheory.provenance import provenance
 from vaetheory.results import Result
 
@@ -131,7 +137,7 @@ def check_runs(runs: Sequence[SweepRun]) -> tuple[SweepRun, ...]:
     return runs
 
 
-def _check_common(runs, data, steps, batch_size, lr, dtype):
+def _check_common(runs, data, steps, batch_size, lr, dtype, device="cpu"):
     runs = check_runs(runs)
     x = check_finite_array("data", data, ndim=2, min_rows=1)
     if x.shape[1] != runs[0].config.data_dim:
@@ -141,15 +147,16 @@ def _check_common(runs, data, steps, batch_size, lr, dtype):
     lr = check_positive("lr", lr)
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
-    return runs, torch.as_tensor(x, dtype=dtype), steps, batch_size, lr
+    device = check_device(device)
+    return runs, torch.as_tensor(x, dtype=dtype).to(device), steps, batch_size, lr, device
 
 
 def _draw(
     gen: torch.Generator, n: int, batch_size: int, latent_dim: int, dtype
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """One step's minibatch indices and reparameterisation noise from a run's generator (in this order)."""
-    idx = torch.randint(n, (batch_size,), generator=gen)
-    eps = torch.randn((1, batch_size, latent_dim), generator=gen, dtype=dtype)
+    idx = torch.randint(n, (batch_size,), generator=gen, device=gen.device)
+    eps = torch.randn((1, batch_size, latent_dim), generator=gen, dtype=dtype, device=gen.device)
     return idx, eps
 
 
@@ -194,7 +201,7 @@ def _adam_loop(params, step_losses, steps: int, lr: float, bar) -> np.ndarray:
             bar.update(1)
     if bar is not None:
         bar.close()
-    return torch.stack(losses).double().numpy()
+    return torch.stack(losses).cpu().double().numpy()  # one read-back, after the last step
 
 
 @flush_denormals()
@@ -207,6 +214,7 @@ def train_sequential(
     lr: float = 1e-3,
     dtype: torch.dtype = torch.float32,
     progress: bool = False,
+    device: str | torch.device = "cpu",
 ) -> SweepResult:
     """The reference: each run trained alone, one after another, with ``GaussianVAE.elbo`` and Adam.
 
@@ -214,22 +222,22 @@ def train_sequential(
     minibatch indices, then ``loss = -model.elbo(x[idx], beta=beta_k, generator=gen).mean()``
     (which draws the noise), and takes one Adam step (learning rate ``lr``), in :func:`_adam_loop`.
     """
-    runs, x, steps, batch_size, lr = _check_common(runs, data, steps, batch_size, lr, dtype)
+    runs, x, steps, batch_size, lr, device = _check_common(runs, data, steps, batch_size, lr, dtype, device)
     columns, states = [], []
     bar = _progress(progress, steps * len(runs), "sequential runs")
     for run in runs:
-        model = build_model(run.config, run.seed).to(dtype)
+        model = build_model(run.config, run.seed).to(dtype).to(device)
         model.train()
-        gen = torch.Generator().manual_seed(run.seed)
+        gen = torch.Generator(device=device).manual_seed(run.seed)
 
         def step_losses(model=model, gen=gen, beta=run.beta):
-            idx = torch.randint(x.shape[0], (batch_size,), generator=gen)
+            idx = torch.randint(x.shape[0], (batch_size,), generator=gen, device=device)
             return -model.elbo(x[idx], beta=beta, generator=gen).mean().reshape(1)
 
         columns.append(_adam_loop(list(model.parameters()), step_losses, steps, lr, None)[:, 0])
         if bar is not None:
             bar.update(steps)
-        states.append({name: t.detach().clone() for name, t in model.state_dict().items()})
+        states.append({name: t.detach().clone().cpu() for name, t in model.state_dict().items()})
     if bar is not None:
         bar.close()
     return _result(runs, steps, batch_size, lr, dtype, np.stack(columns, axis=1), states)
@@ -244,11 +252,12 @@ class StackedVAE(nn.Module):
     batched matrix product over the K runs.
     """
 
-    def __init__(self, runs: tuple[SweepRun, ...], dtype: torch.dtype):
+    def __init__(self, runs: tuple[SweepRun, ...], dtype: torch.dtype, device: str | torch.device = "cpu"):
         super().__init__()
         self.runs = runs
         self.config = runs[0].config
-        models = [build_model(run.config, run.seed).to(dtype) for run in runs]
+        # drawn on the CPU (each run's initial weights from its seed alone), then moved to the device
+        models = [build_model(run.config, run.seed).to(dtype).to(device) for run in runs]
         params, buffers = torch.func.stack_module_state(models)
         self.stacked = nn.ParameterDict(
             {name.replace(".", "__"): nn.Parameter(p) for name, p in params.items()}
@@ -261,7 +270,7 @@ class StackedVAE(nn.Module):
         base = build_model(self.config, 0).to(dtype).to("meta")
         base.train()
         self._base = (base,)
-        self.register_buffer("beta", torch.tensor([r.beta for r in runs], dtype=dtype))
+        self.register_buffer("beta", torch.tensor([r.beta for r in runs], dtype=dtype).to(device))
 
     def _per_run(self, params, buffers, x, eps, beta):
         return torch.func.functional_call(self._base[0], (params, buffers), (x, eps, beta))
@@ -294,15 +303,16 @@ def train_sweep(
     lr: float = 1e-3,
     dtype: torch.dtype = torch.float32,
     progress: bool = False,
+    device: str | torch.device = "cpu",
 ) -> SweepResult:
     """Train the runs at once with stacked weights; the same numbers as :func:`train_sequential`.
 
     Parameters and result: see the module docstring and :class:`SweepResult`. The step runs
     eagerly (``benchmarks/bench_sweep.py`` measures it).
     """
-    runs, x, steps, batch_size, lr = _check_common(runs, data, steps, batch_size, lr, dtype)
-    model = StackedVAE(runs, dtype)
-    gens = [torch.Generator().manual_seed(run.seed) for run in runs]
+    runs, x, steps, batch_size, lr, device = _check_common(runs, data, steps, batch_size, lr, dtype, device)
+    model = StackedVAE(runs, dtype, device)
+    gens = [torch.Generator(device=device).manual_seed(run.seed) for run in runs]
     n, q = x.shape[0], runs[0].config.latent_dim
 
     def step_losses() -> torch.Tensor:
@@ -313,7 +323,7 @@ def train_sweep(
 
     bar = _progress(progress, steps, f"sweep of {len(runs)} runs")
     losses = _adam_loop(list(model.stacked.parameters()), step_losses, steps, lr, bar)
-    states = [model.state_dict_of(k) for k in range(len(runs))]
+    states = [{name: t.cpu() for name, t in model.state_dict_of(k).items()} for k in range(len(runs))]
     return _result(runs, steps, batch_size, lr, dtype, losses, states)
 
 
