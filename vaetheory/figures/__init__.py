@@ -19,7 +19,7 @@ import importlib
 from pathlib import Path
 
 #: area modules of this package, in the order ``vaetheory figures`` runs them
-FIGURE_MODULES: list[str] = ["linear", "symbolic", "thesis", "empirical"]
+FIGURE_MODULES: list[str] = ["linear", "symbolic", "thesis", "empirical", "experiments"]
 
 
 def make_all(out_dir: str | Path, *, quick: bool = False, seed: int = 0, areas: list[str] | None = None):
