@@ -23,7 +23,7 @@ def draw_remedies(
 ):
     """The two panels of the module docstring; ``colours`` maps row name -> colour key."""
     with style():
-        fig, (ax, bx) = new_figure("page", aspect=0.46, ncols=2)
+        fig, (ax, bx) = new_figure("page", aspect=0.55, ncols=2)
         for i, row in enumerate(table):
             if row.get("heldout_loglik") is None or row.get("heldout_data") != "dequantised":
                 continue
@@ -40,7 +40,7 @@ def draw_remedies(
                 markersize=5,
                 label=row["name"],
             )
-        ax.set_xlabel("reconstruction RMSE of the mean (held-out, pixels in [0, 1])")
+        ax.set_xlabel("held-out RMSE of the mean (pixels in [0, 1])")
         ax.set_ylabel("held-out log-likelihood $\\mathcal{L}_K$ (nats / point)")
         ax.set_title("log-likelihood vs mean fit (filled: bounded)")
         for i, row in enumerate(table):
@@ -52,9 +52,8 @@ def draw_remedies(
                 s["steps"],
                 v,
                 color=policy_color(colours.get(row["name"], "black")),
-                marker=_MARKERS[i % len(_MARKERS)],
                 markevery=max(len(v) // 6, 1),
-                **{**MEASURED_LINE, "markersize": 3},
+                **{**MEASURED_LINE, "marker": _MARKERS[i % len(_MARKERS)], "markersize": 3},
                 label=row["name"],
             )
         bx.set_yscale("log")
@@ -62,9 +61,9 @@ def draw_remedies(
         bx.set_ylabel("smallest decoder variance in the batch")
         bx.set_title("variance against steps")
         handles, labels = ax.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=6, bbox_to_anchor=(0.5, -0.2), fontsize=6)
+        fig.legend(handles, labels, loc="lower center", ncol=6, bbox_to_anchor=(0.5, 0.0), fontsize=6)
         fig.suptitle(title)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.17, 1, 1))
     return fig
 
 

@@ -74,7 +74,7 @@ class StudySettings:
 
     @classmethod
     def quick(cls) -> StudySettings:
-        return cls(steps=600, iw_samples=16, regression_steps=1500, regression_n_train=500)
+        return cls(steps=600, iw_samples=16, regression_steps=1000, regression_n_train=500)
 
 
 def digits_split(settings: StudySettings, seed: int):
