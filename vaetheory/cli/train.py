@@ -97,6 +97,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
+        "--device",
+        default="cpu",
+        metavar="D",
+        help=(
+            "where to train: cpu (default) or cuda (cuda:N), where torch.cuda.is_available(); the "
+            "checkpoints hold CPU tensors, so a run resumes on either"
+        ),
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=None,
@@ -118,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
     from vaetheory._validation import check_int
     from vaetheory.densities import std_floor_to_variance
     from vaetheory.empirical.policies import POLICY_REGISTRY, policy_class
-    from vaetheory.empirical.training import TrainConfig, open_training_dir, train
+    from vaetheory.empirical.training import TrainConfig, check_device, open_training_dir, train
 
+    device = check_device(args.device, name="--device")  # before anything is opened or written
     if args.threads is not None:
         torch.set_num_threads(check_int("--threads", args.threads, low=1, high=os.cpu_count() or 1))
     if args.floor is not None and args.floor_std is not None:
@@ -170,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     with open_training_dir(
         args.out, resume=args.resume, overwrite=args.overwrite, extra_files=figure_files
     ) as run_dir:
-        result = train(config, out_dir=run_dir, progress=not args.no_progress)
+        result = train(config, out_dir=run_dir, progress=not args.no_progress, device=device)
         written = training_figure(
             Path(args.out) / "training",
             [run_series(result, run_label(config))],
@@ -178,7 +188,13 @@ def run(args: argparse.Namespace) -> int:
             title=f"{run_label(config)}: {config.data}, latent {config.latent}, seed {config.seed}",
         )
     last = result.history[-1] if result.history else None
-    print(f"vaetheory train: {run_label(config, math=False)} on {config.data}, {result.steps_done} steps")
+    on = "" if device.type == "cpu" else f" on {device}"
+    print(f"vaetheory train: {run_label(config, math=False)} on {config.data}, {result.steps_done} steps{on}")
+    if result.generator_reseeded_at is not None:
+        print(
+            f"  resumed on another device type at step {result.generator_reseeded_at}: the generator was "
+            "reseeded from (seed, step), so later minibatches and noise differ from an uninterrupted run's"
+        )
     if last is not None:
         print(f"  last logged step {last['step']}: ELBO {last['elbo']:.6g} nats/point (batch mean)")
         print(

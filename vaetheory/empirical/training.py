@@ -528,7 +528,7 @@ class _Peak:
 
     def update(self, step: int, point_elbo: torch.Tensor, index: torch.Tensor) -> None:
         j = torch.argmax(point_elbo)
-        v, p = point_elbo[j], index[j]
+        v, p = point_elbo.take(j), index.take(j)  # take: indexing by a tensor j would read j back
         if self._tensors is None:
             value, at, point = self._host
             device = point_elbo.device

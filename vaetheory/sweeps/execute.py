@@ -45,15 +45,17 @@ FINAL_STATISTIC = (
 
 
 def device_support(device: str) -> None:
-    """Refuse a device this installation cannot train on (a ``ValueError`` naming ``--device``)."""
+    """Refuse a device this installation cannot train on (a ``ValueError`` naming ``--device``).
+
+    ``cpu``, or ``cuda`` where ``torch.cuda.is_available()``
+    (:func:`vaetheory.empirical.training.check_device`); nothing falls back to the CPU.
+    """
     if device == "cpu":
         return
     if device != "cuda":
         raise ValueError(f"--device must be cpu or cuda; got {device!r}")
-    import torch
-
     from vaetheory.empirical.sweep import train_sweep
-    from vaetheory.empirical.training import train
+    from vaetheory.empirical.training import check_device, train
 
     for fn in (train, train_sweep):
         if "device" not in inspect.signature(fn).parameters:
@@ -61,8 +63,7 @@ def device_support(device: str) -> None:
                 f"--device cuda: {fn.__module__}.{fn.__name__}() takes no device in this version of "
                 "vaetheory (training runs on the CPU); accepted here: --device cpu"
             )
-    if not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available (torch.cuda.is_available() is False)")
+    check_device(device, name="--device")
 
 
 def _run_files(path: Path) -> dict[str, bytes]:
@@ -131,7 +132,7 @@ def _single(task, run) -> dict[str, Any]:
         config = settings_to_config(run["settings"])
         resume = (path / CHECKPOINT).exists() and (path / CONFIG).exists()
         with open_training_dir(path, resume=resume, overwrite=not resume) as run_dir:
-            result = train(config, out_dir=run_dir, progress=False)
+            result = train(config, out_dir=run_dir, progress=False, device=task.get("device", "cpu"))
             last = result.history[-1] if result.history else {}
             metrics = {
                 "final_loss": last.get("loss"),
@@ -214,7 +215,9 @@ def _stacked_group(task, runs, configs, arr, model_configs, c0, start) -> list[d
             steps=c0.steps,
             batch_size=c0.batch_size,
             lr=c0.lr,
+            device=task.get("device", "cpu"),
         )
+        # the bound check at the final weights runs on the CPU (result.models() are CPU modules)
         x = torch.as_tensor(arr, dtype=torch.float32)
         outcomes = []
         with flush_denormals():
