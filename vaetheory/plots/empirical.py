@@ -1,11 +1,15 @@
 """Drawings for the empirical (PyTorch) module. They draw result values and compute nothing.
 
 * :func:`draw_blowup` -- the explicit construction: exact log-likelihood of the exploding point
-  against the sequence index k, unfloored and for each floor, each floor's bound
-  :math:`-(d/2)\\log(2\\pi\\xi)` dashed, the theory's asymptote :math:`dk/2-(d/2)\\log 2\\pi-\\log 2`.
+  against the sequence index k, unfloored and for each floor (measured: solid with markers), each
+  floor's bound :math:`-(d/2)\\log(2\\pi\\xi)` dashed in the floor's colour, the theory's asymptote
+  :math:`dk/2-(d/2)\\log 2\\pi-\\log 2` thick and translucent, and an inset on the smallest floor's
+  plateau that shows the log 2 gap below its bound.
 * :func:`draw_training_runs` -- the unboundedness plot of training runs: the largest per-point
   one-sample ELBO (a lower bound on log p(x_i)) against the step (learned, floors with their
   bounds dashed, Bernoulli) and the smallest decoder variance against the step on a log axis.
+
+Colours come from :mod:`vaetheory.plots.style`: a policy's colour key, a floor's xi.
 """
 
 from __future__ import annotations
@@ -14,28 +18,32 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from vaetheory.plots.style import (
     BOUND_LINE,
     MEASURED_LINE,
+    NEUTRAL_COLOR,
     THEORY_COLOR,
     THEORY_LINE,
-    floor_color,
+    direct_label,
+    legend_below,
     new_figure,
+    pin_to_figure_size,
     policy_color,
+    policy_gid,
     style,
+    xi_color,
+    xi_gid,
+    xi_label,
 )
 
 BOUND_LABEL = r"$-\frac{d}{2}\log(2\pi\xi)$"
 
 
-def _xi_label(xi: float) -> str:
-    mantissa, exponent = f"{xi:.1e}".split("e")
-    exponent = int(exponent)
-    if float(mantissa) == 1.0:
-        return rf"$\xi = 10^{{{exponent}}}$"
-    return rf"$\xi = {mantissa}\times10^{{{exponent}}}$"
+def _xi_label(xi: float) -> str:  # kept for older callers
+    return xi_label(xi)
 
 
 def _floored(run: Mapping[str, Any]) -> bool:
@@ -50,44 +58,122 @@ def draw_blowup(
     *,
     dim: int,
     title: str | None = None,
+    inset: bool = True,
 ):
     """Exact log p of the exploding point against k (the construction of theory section 2).
 
     ``runs``: dicts with ``floor`` (None for unfloored), ``bound`` and ``loglik`` (one per k) and
-    optionally ``others_max_loglik``; ``asymptote``: the theory line for the unfloored run.
+    optionally ``others_max_loglik``; ``asymptote``: the theory line for the unfloored run. The
+    floored curves equal the unfloored one until they reach their floor; the unfloored curve is
+    drawn on top (open circles) so that it stays visible there. ``title`` is drawn only if given
+    (the catalogue puts it in the caption). Column width.
     """
     k = np.asarray(ks, dtype=np.float64)
     with style():
-        # a column figure: legend below the axes (constrained layout keeps the width at 3.3 in)
-        fig, ax = new_figure("column", aspect=1.25, layout="constrained")
+        fig, ax = new_figure("column", aspect=0.95, layout="constrained")
         ax.plot(
             k,
             asymptote,
             color=THEORY_COLOR,
-            alpha=0.6,
-            **{**THEORY_LINE, "linewidth": 2.6},
-            label=r"theory $\frac{dk}{2}-\frac{d}{2}\log 2\pi-\log 2$",
+            **THEORY_LINE,
+            label="theory (asymptote)",
         )
-        floor_index = 0
-        for run in runs:
-            if run["floor"] is None:
-                color, label = policy_color("learned"), "no floor (learned)"
-            else:
-                color, label = floor_color(floor_index), "floor " + _xi_label(run["floor"])
-                floor_index += 1
-            ax.plot(k, run["loglik"], color=color, **{**MEASURED_LINE, "markersize": 2.0}, label=label)
+        floored = [r for r in runs if r["floor"] is not None]
+        unfloored = [r for r in runs if r["floor"] is None]
+        for run in sorted(floored, key=lambda r: -r["floor"]):
+            xi = run["floor"]
+            color = xi_color(xi)
+            ax.plot(k, run["loglik"], color=color, gid=xi_gid(xi), **{**MEASURED_LINE, "markersize": 2.0})
             if run.get("bound") is not None:
-                ax.axhline(run["bound"], color=color, **BOUND_LINE)
+                ax.axhline(run["bound"], color=color, gid=xi_gid(xi), **BOUND_LINE)
+                direct_label(ax, k[0], run["bound"], xi_label(xi), color, va="bottom", xytext=(0, 1))
+        for run in unfloored:
+            ax.plot(
+                k,
+                run["loglik"],
+                color=policy_color("learned"),
+                gid=policy_gid("learned"),
+                zorder=4,
+                **{**MEASURED_LINE, "markersize": 3.2, "mfc": "white", "linewidth": 0.9},
+                label="no floor",
+            )
         others = runs[0].get("others_max_loglik") if runs else None
         if others:
-            ax.plot(k, others, color="#888888", linestyle=":", linewidth=1.0, label="best other point")
-        ax.plot([], [], color="#555555", **BOUND_LINE, label=f"bound {BOUND_LABEL} per floor")
-        ax.set_xlabel(r"sequence index $k$" "\n" r"($\log\sigma_k^2(z) = -\frac{k}{2}(1+\tanh kz)$)")
-        ax.set_ylabel("exact log-likelihood per point (nats)")
+            ax.plot(
+                k,
+                others,
+                color=NEUTRAL_COLOR,
+                **{**MEASURED_LINE, "marker": "s", "markersize": 1.8},
+                label="best other point",
+            )
+        if floored:
+            handle = tuple(Line2D([], [], color=xi_color(r["floor"]), **BOUND_LINE) for r in floored)
+            legend_handles = [handle]
+            legend_labels = [rf"bound {BOUND_LABEL}"]
+        else:
+            legend_handles, legend_labels = [], []
+        ax.set_xlabel(r"sequence index $k$")
+        ax.set_ylabel(r"exact $\log p(x_1)$ (nats)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(title or f"Unbounded likelihood, d = {dim}: the construction")
-        fig.legend(loc="outside lower center", ncol=1)
+        ax.set_xlim(k.min() - 0.3, k.max() + 0.3)
+        if title:
+            ax.set_title(title)
+        handles, labels = ax.get_legend_handles_labels()
+        legend_below(fig, handles + legend_handles, labels + legend_labels)
+        if inset and floored:
+            _gap_inset(ax, k, min(floored, key=lambda r: -r["floor"]))
+        pin_to_figure_size(fig)
     return fig
+
+
+def _gap_inset(ax, k: np.ndarray, run: Mapping[str, Any]) -> None:
+    """An inset on one floor's plateau: the measured log p against its bound, the gap written out."""
+    loglik = np.asarray(run["loglik"], dtype=np.float64)
+    bound = float(run["bound"])
+    plateau = loglik > bound - 3.0
+    if plateau.sum() < 2:
+        return
+    color = xi_color(run["floor"])
+    inset = ax.inset_axes((0.2, 0.64, 0.34, 0.3))
+    inset.plot(
+        k[plateau],
+        loglik[plateau],
+        color=color,
+        gid=xi_gid(run["floor"]),
+        **{**MEASURED_LINE, "markersize": 2.0},
+    )
+    inset.axhline(bound, color=color, gid=xi_gid(run["floor"]), **BOUND_LINE)
+    gap = bound - float(loglik[plateau][-1])
+    inset.set_ylim(bound - 1.6, bound + 0.5)
+    inset.set_xlim(k[plateau].min() - 0.5, k[plateau].max() + 0.5)
+    inset.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=3))
+    inset.set_yticks([round(bound, 1)])
+    inset.annotate(
+        "",
+        xy=(k[plateau][-1], bound),
+        xytext=(k[plateau][-1], bound - gap),
+        arrowprops={"arrowstyle": "<->", "color": THEORY_COLOR, "linewidth": 0.8, "shrinkA": 0, "shrinkB": 0},
+    )
+    mid = float(np.median(k[plateau]))
+    inset.text(
+        mid, bound - gap - 0.12, f"gap {gap:.2f} " + r"$\approx \log 2$", ha="center", va="top", fontsize=7
+    )
+    inset.text(
+        0.03, 0.97, xi_label(run["floor"]), transform=inset.transAxes, fontsize=7, color=color, va="top"
+    )
+    inset.grid(False)
+    for side in ("top", "right"):
+        inset.spines[side].set_visible(True)
+
+
+def _bound_lines(ax, runs):
+    """The dashed bound lines drawn on ``ax``, one per distinct colour."""
+    seen, out = set(), []
+    for line in ax.get_lines():
+        if line.get_linestyle() == "--" and line.get_color() not in seen:
+            seen.add(line.get_color())
+            out.append(line)
+    return out
 
 
 def draw_training_runs(
@@ -95,58 +181,79 @@ def draw_training_runs(
     *,
     title: str | None = None,
 ):
-    """The unboundedness plot for training runs: two panels, sharing the step axis.
+    """The unboundedness plot for training runs: two panels, sharing the step axis. Page width.
 
     ``runs``: dicts with ``label``, ``policy`` (``learned``, ``floor``, ``bernoulli``, ...),
     optional ``colour_key`` (the policy's colour key, :func:`~vaetheory.plots.style.policy_color`),
-    optional ``floored`` (a floored policy: drawn in the floors' colours, with xi) and
-    ``floor_index`` (colour of the floor), ``steps``, ``max_point_loglik``,
-    ``min_variance`` (None entries are skipped), optional ``min_unfloored_variance`` (drawn dotted:
-    what the head asks for before the floor), ``bound`` (None or a number) and optional
-    ``stopped_at`` (a step where the run broke down numerically, marked with a cross).
+    optional ``floored`` (a floored policy: drawn in its floor's colour,
+    :func:`~vaetheory.plots.style.xi_color` of ``floor``), ``steps``, ``max_point_loglik``,
+    ``min_variance`` (None entries are skipped), optional ``min_unfloored_variance`` (drawn as small
+    open markers: what the head asks for before the floor), ``bound`` (None or a number, dashed) and
+    optional ``stopped_at`` (a step where the run broke down numerically, marked with a cross).
+    ``title`` is drawn only if given (the catalogue puts it in the caption).
     """
     drew_unfloored = False
     with style():
         fig, (ax_ll, ax_var) = new_figure("page", aspect=0.4, ncols=2, layout="constrained")
         for run in runs:
-            if _floored(run):
-                color = floor_color(run.get("floor_index", 0))
+            if _floored(run) and run.get("floor") is not None:
+                color, gid = xi_color(run["floor"]), xi_gid(run["floor"])
             else:
-                color = policy_color(run.get("colour_key", run["policy"]))
+                key = run.get("colour_key", run["policy"])
+                color, gid = policy_color(key), policy_gid(key)
             steps = np.asarray(run["steps"], dtype=np.float64)
             ll = np.asarray(run["max_point_loglik"], dtype=np.float64)
-            ax_ll.plot(steps, ll, color=color, **{**MEASURED_LINE, "marker": None}, label=run["label"])
+            line = {**MEASURED_LINE, "marker": None}
+            ax_ll.plot(steps, ll, color=color, gid=gid, label=run["label"], **line)
             if run.get("bound") is not None:
-                ax_ll.axhline(run["bound"], color=color, **BOUND_LINE)
+                ax_ll.axhline(run["bound"], color=color, gid=gid, **BOUND_LINE)
             if run.get("stopped_at") is not None and len(steps):
-                ax_ll.plot(steps[-1], ll[-1], "x", color=color, markersize=6)
+                ax_ll.plot(steps[-1], ll[-1], "x", color=color, gid=gid, markersize=6)
             mv = [(s, v) for s, v in zip(steps, run["min_variance"]) if v is not None]
             if mv:
                 s, v = zip(*mv)
-                ax_var.plot(s, v, color=color, **{**MEASURED_LINE, "marker": None}, label=run["label"])
+                ax_var.plot(s, v, color=color, gid=gid, **line)
                 if _floored(run) and run.get("floor") is not None:
-                    ax_var.axhline(run["floor"], color=color, **BOUND_LINE)
+                    ax_var.axhline(run["floor"], color=color, gid=gid, **BOUND_LINE)
             raw = [(s, v) for s, v in zip(steps, run.get("min_unfloored_variance") or []) if v is not None]
             if raw:
                 s, v = zip(*raw)
-                ax_var.plot(s, v, color=color, linestyle=":", linewidth=1.0)
+                ax_var.plot(
+                    s,
+                    v,
+                    color=color,
+                    gid=gid,
+                    linestyle="none",
+                    marker="o",
+                    mfc="none",
+                    markersize=2.2,
+                    markeredgewidth=0.6,
+                )
                 drew_unfloored = True
+        handles, labels = ax_ll.get_legend_handles_labels()
         if any(run.get("bound") is not None for run in runs):
-            ax_ll.plot([], [], color="#555555", **BOUND_LINE, label=f"bound {BOUND_LABEL}")
-        if drew_unfloored:
-            ax_ll.plot(
-                [], [], color="#555555", linestyle=":", linewidth=1.0, label="variance before the floor (b)"
+            bounded = [run for run in runs if run.get("bound") is not None]
+            handles.append(
+                tuple(
+                    Line2D([], [], color=line.get_color(), **BOUND_LINE)
+                    for line in _bound_lines(ax_ll, bounded)
+                )
             )
+            labels.append(rf"bound {BOUND_LABEL}; floor $\xi$ in (b)")
+        if drew_unfloored:
+            handles.append(
+                Line2D([], [], color=NEUTRAL_COLOR, linestyle="none", marker="o", mfc="none", markersize=2.5)
+            )
+            labels.append("variance before the floor (b)")
         ax_ll.set_xlabel("training step")
-        ax_ll.set_ylabel("per-point ELBO, 1 sample (nats)")
-        ax_ll.set_title("(a) largest per-point ELBO in the batch")
+        ax_ll.set_ylabel("largest per-point ELBO (nats)")
+        ax_ll.set_title("(a)", loc="left")
         ax_var.set_yscale("log")
         ax_var.set_xlabel("training step")
-        ax_var.set_ylabel("smallest decoder variance (log scale)")
-        floors = any(_floored(run) for run in runs)
-        ax_var.set_title(r"(b) smallest $\sigma_j^2(z)$" + (r"; floors $\xi$ dashed" if floors else ""))
-        handles, labels = ax_ll.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 4))
+        ax_var.set_ylabel(r"smallest decoder variance $\sigma_j^2(z)$")
+        ax_var.set_title("(b)", loc="left")
+        legend_below(fig, handles, labels, ncol=min(len(labels), 4))
         if title:
             fig.suptitle(title)
+        pin_to_figure_size(fig)
     return fig
