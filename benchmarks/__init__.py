@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, str] = {
     "iwae": "benchmarks.bench_iwae",
     "sweep": "benchmarks.bench_sweep",
     "sweeps": "benchmarks.bench_sweeps",
+    "device": "benchmarks.bench_device",
     "quadrature": "benchmarks.bench_quadrature",
 }
 
