@@ -331,9 +331,9 @@ def new_figure(
 def legend_below(fig: Figure, handles=None, labels=None, *, ncol: int | None = None, **kwargs: Any):
     """A compact frameless legend under the axes, outside the data (constrained layout makes room).
 
-    ``ncol`` defaults to as many columns as fit the figure's width (estimated from the labels'
-    lengths at the legend's font size); the legend should take at most :data:`MAX_LEGEND_FRACTION`
-    of the figure's height, which :func:`audit_figure` checks.
+    ``ncol`` defaults to as many columns as fit the figure's width (measured); the legend should
+    take at most :data:`MAX_LEGEND_FRACTION` of the figure's height, which :func:`audit_figure`
+    checks.
     """
     if handles is None:
         handles, labels = [], []
@@ -344,22 +344,19 @@ def legend_below(fig: Figure, handles=None, labels=None, *, ncol: int | None = N
                     labels.append(lab)
     if not handles:
         return None
-    if ncol is None:
-        width_pt = fig.get_size_inches()[0] * 72
-        size = RC_PARAMS["legend.fontsize"]
-        longest = max(len(_plain(label)) for label in labels)
-        per_col = longest * 0.5 * size + 3.2 * size  # text at ~0.5 em a character, handle and gap
-        ncol = max(1, min(len(labels), int(width_pt // per_col)))
     from matplotlib.legend_handler import HandlerTuple
 
     kwargs.setdefault("handler_map", {tuple: HandlerTuple(ndivide=None, pad=0.0)})
-    return fig.legend(handles, labels, loc="outside lower center", ncol=ncol, **kwargs)
-
-
-def _plain(label: str) -> str:
-    """A label's visible characters, roughly (mathtext commands and braces dropped)."""
-    text = re.sub(r"\\[a-zA-Z]+", "x", label)
-    return re.sub(r"[${}^_]", "", text)
+    if ncol is not None:
+        return fig.legend(handles, labels, loc="outside lower center", ncol=ncol, **kwargs)
+    # as many columns as fit the figure's width (measured, widest first)
+    renderer = fig.canvas.get_renderer()
+    for n in range(len(labels), 0, -1):
+        legend = fig.legend(handles, labels, loc="outside lower center", ncol=n, **kwargs)
+        if n == 1 or legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width:
+            return legend
+        legend.remove()
+    return None  # unreachable: n == 1 returns
 
 
 def direct_label(ax, x: float, y: float, text: str, color, **kwargs: Any):
@@ -417,13 +414,15 @@ def _visible_texts(fig: Figure):
         for axis in (ax.xaxis, ax.yaxis):
             if not axis.get_visible():
                 continue
-            lo, hi = sorted(axis.get_view_interval())
+            scale = axis.get_transform()  # compare in the axis' own scale (log axes too)
+            lo, hi = sorted(float(scale.transform(v)) for v in axis.get_view_interval())
             for ticks, locs in (
                 (axis.get_major_ticks(), axis.get_majorticklocs()),
                 (axis.get_minor_ticks(), axis.get_minorticklocs()),
             ):
                 for tick, loc in zip(ticks, locs):
-                    if not lo - 1e-9 * (hi - lo) <= loc <= hi + 1e-9 * (hi - lo):
+                    where = float(scale.transform(loc)) if loc > 0 or axis.get_scale() != "log" else -np.inf
+                    if not lo - 1e-9 * (hi - lo) <= where <= hi + 1e-9 * (hi - lo):
                         continue  # a tick outside the view is not drawn
                     for t in (tick.label1, tick.label2):
                         if t.get_visible() and t.get_text().strip():
