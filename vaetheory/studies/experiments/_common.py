@@ -20,11 +20,11 @@ r"""Shared machinery of the experiments: data, stacked training with evaluations
   encoder means with its point (and the variance the head asks for before a floor), and the share
   of the training log-likelihood's spread carried by the top 1% of points.
 
-Why :math:`L_k` and not quadrature: once a decoder isolates a point its :math:`p(x\mid z)` is a
-spike in :math:`z` of width about :math:`\sigma/\lVert\partial\mu/\partial z\rVert` (1e-3 and
-below), far narrower than any fixed quadrature grid over the prior, which then misses most of the
-mass. :math:`L_k` samples where the encoder puts its mass. The unbounded-training experiment
-measures the difference at its last step (``quadrature_check`` in its run files).
+Why :math:`L_k` and not only quadrature: a decoder that isolates a point makes :math:`p(x\mid z)`
+a spike in :math:`z` of width about :math:`\sigma/\lVert\partial\mu/\partial z\rVert`, which a fixed
+grid over the prior can miss as :math:`\sigma^2` keeps falling; :math:`L_k` samples where the encoder
+puts its mass. The unbounded-training experiment records both at its last step
+(``quadrature_check``); at the quick settings (smallest variance ~6e-5) they agree within 0.15 nats.
 """
 
 from __future__ import annotations
