@@ -276,3 +276,16 @@ def test_resume_seed_depends_on_seed_and_step_and_fits_a_generator():
     assert len(seeds) == 9
     assert all(0 <= s < 2**63 for s in seeds)
     torch.Generator().manual_seed(max(seeds))
+
+
+def test_reproduce_cli_refuses_cuda_with_exit_2_before_writing(monkeypatch, tmp_path, capsys):
+    _no_cuda(monkeypatch)
+    out = tmp_path / "study"
+    assert main(["reproduce", "thesis-ch5", "--quick", "--out", str(out), "--device", "cuda"]) == 2
+    assert "vaetheory reproduce: error: --device cuda: no CUDA device is available" in capsys.readouterr().err
+    assert not out.exists()
+    from vaetheory.studies.thesis_ch5 import reproduce_thesis_chapter
+
+    with pytest.raises(ValueError, match=r"^device must be cpu or cuda"):
+        reproduce_thesis_chapter(out, device="meta")
+    assert not out.exists()

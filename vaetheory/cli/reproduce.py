@@ -60,6 +60,9 @@ def register(subparsers) -> None:
         help="seed of the split, initialisation and sampling, in [0, 2**63 - 1]",
     )
     thesis.add_argument("--no-figures", action="store_true", help="write the numbers only")
+    thesis.add_argument(
+        "--device", default="cpu", help="where to train: cpu or cuda (where torch.cuda.is_available())"
+    )
     thesis.set_defaults(func=run)
 
     def no_study(args) -> int:
@@ -71,6 +74,7 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from vaetheory.cli._common import format_table
+    from vaetheory.empirical.training import check_device
     from vaetheory.studies.thesis_ch5 import (
         TABLE_HEADERS,
         check_claims,
@@ -81,6 +85,7 @@ def run(args) -> int:
 
     if args.resume and args.overwrite:
         raise ValueError("give --resume (continue the run) or --overwrite (replace it), not both")
+    device = check_device(args.device, name="--device")
     reproduction = reproduce_thesis_chapter(
         args.out,
         data=args.data,
@@ -89,6 +94,7 @@ def run(args) -> int:
         seed=args.seed,
         resume=args.resume,
         overwrite=args.overwrite,
+        device=device,
     )
     written = []
     if not args.no_figures:

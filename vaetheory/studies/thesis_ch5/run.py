@@ -151,6 +151,7 @@ def _train_and_evaluate(
     config_dir: Path,
     progress: bool,
     parameters: dict[str, Any],
+    device: str = "cpu",
 ) -> ConfigurationResult:
 
     from vaetheory.empirical.training import CHECKPOINT, TrainConfig, train
@@ -181,7 +182,9 @@ def _train_and_evaluate(
         resume=resume,
         overwrite=not resume,
         progress=progress,
+        device=device,
     )
+    trained.model.cpu()  # evaluated on the CPU whatever device trained it
     seconds = time.perf_counter() - start
     metrics, arrays = evaluate_configuration(trained.model, config, data.x_test, settings, seed=seed)
     linear = linear_prediction(moments, config, data.x_test)
@@ -215,7 +218,9 @@ def _train_and_evaluate(
     return result
 
 
-def _run_configurations(configs, thesis_data, moments, settings, out, *, seed, progress, parameters):
+def _run_configurations(
+    configs, thesis_data, moments, settings, out, *, seed, progress, parameters, device="cpu"
+):
     """Train/evaluate (or skip, when finished earlier) each configuration; results and status."""
     results, status = [], {}
     for i, config in enumerate(configs, 1):
@@ -237,6 +242,7 @@ def _run_configurations(configs, thesis_data, moments, settings, out, *, seed, p
                 config_dir=config_dir,
                 progress=progress,
                 parameters=parameters,
+                device=device,
             )
             status[config.name] = "trained"
             _log(
@@ -261,6 +267,7 @@ def reproduce_thesis_chapter(
     settings: RunSettings | None = None,
     resume: bool = True,
     overwrite: bool = False,
+    device: str = "cpu",
 ) -> ThesisReproduction:
     """Train and evaluate the chapter's configurations into ``out_dir``; resume an interrupted run.
 
@@ -275,7 +282,13 @@ def reproduce_thesis_chapter(
     holding a run with other options is refused; one holding this run is continued with
     ``resume=True`` (the default here; the command line asks for ``--resume``) and replaced with
     ``overwrite=True`` (its files and ``configs/`` are removed first).
+
+    ``device`` (``"cpu"``, ``"cuda"``; :func:`vaetheory.empirical.training.check_device`) is where
+    the configurations train; evaluation runs on the CPU.
     """
+    from vaetheory.empirical.training import check_device
+
+    device = check_device(device)
 
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
     settings = settings or (QUICK_SETTINGS if quick else DEFAULT_SETTINGS)
@@ -312,10 +325,13 @@ def reproduce_thesis_chapter(
             resume,
             overwrite,
             progress,
+            device,
         )
 
 
-def _reproduce(out, data, data_dir, quick, seed, settings, configs, thesis_data, resume, overwrite, progress):
+def _reproduce(
+    out, data, data_dir, quick, seed, settings, configs, thesis_data, resume, overwrite, progress, device
+):
     from vaetheory.linear.moments import sample_moments
     from vaetheory.studies.thesis_ch5.report import render_summary, render_table
 
@@ -334,7 +350,15 @@ def _reproduce(out, data, data_dir, quick, seed, settings, configs, thesis_data,
     torch.set_num_threads(1)
     try:
         results, status = _run_configurations(
-            configs, thesis_data, moments, settings, out, seed=seed, progress=progress, parameters=parameters
+            configs,
+            thesis_data,
+            moments,
+            settings,
+            out,
+            seed=seed,
+            progress=progress,
+            parameters=parameters,
+            device=device,
         )
     finally:
         torch.set_num_threads(threads)
