@@ -42,7 +42,9 @@ def _run_styles(records: list[dict]) -> dict[str, dict]:
             colour, label = RAW_COLOR, f"learned, RAW digits, lr {r['lr']:g}"
         else:
             i = learned.index(r["lr"])
-            shades = LEARNED_SHADES[5 - len(learned) :] if len(learned) <= 5 else LEARNED_SHADES
+            shades = {2: ("#F4A582", "#D55E00"), 3: ("#F4A582", "#D55E00", "#8C2D04")}.get(
+                len(learned), LEARNED_SHADES
+            )
             colour = shades[i % len(shades)] if len(learned) > 1 else policy_color("learned")
             label = f"learned, lr {r['lr']:g}"
         styles[r["name"]] = {"color": colour, "label": label}
