@@ -46,6 +46,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="AREA,...",
         help="only these areas (comma-separated; default: all registered areas)",
     )
+    parser.add_argument(
+        "--template",
+        choices=("generic", "icml", "neurips"),
+        default="generic",
+        help=(
+            "printed widths of a column / a page: generic 3.3 / 6.9 in, icml 3.25 / 6.75 in, "
+            "neurips 2.7 / 5.5 in (default: generic); every text is at least 7 pt at that size"
+        ),
+    )
     parser.set_defaults(func=run)
 
 
@@ -86,7 +95,9 @@ def _make(out, areas, args) -> int:
     for area in areas:
         print(f"[{area}] making figures{' (quick)' if args.quick else ''}...", file=sys.stderr, flush=True)
         start = time.perf_counter()
-        written = make_all(out, quick=args.quick, seed=args.seed, areas=[area])[area]
+        written = make_all(
+            out, quick=args.quick, seed=args.seed, areas=[area], template=getattr(args, "template", "generic")
+        )[area]
         elapsed = time.perf_counter() - start
         print(f"[{area}] {len(written)} files in {elapsed:.1f} s", file=sys.stderr, flush=True)
         for path in written:

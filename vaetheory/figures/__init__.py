@@ -22,9 +22,22 @@ from pathlib import Path
 FIGURE_MODULES: list[str] = ["linear", "symbolic", "thesis", "empirical", "experiments"]
 
 
-def make_all(out_dir: str | Path, *, quick: bool = False, seed: int = 0, areas: list[str] | None = None):
-    """Run every area's ``make_figures`` into ``out_dir/<area>``; return ``{area: [paths]}``."""
-    from vaetheory.plots.style import prepare_output_dir
+def make_all(
+    out_dir: str | Path,
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    areas: list[str] | None = None,
+    template: str = "generic",
+):
+    """Run every area's ``make_figures`` into ``out_dir/<area>``; return ``{area: [paths]}``.
+
+    ``template`` (``generic``, ``icml``, ``neurips``: :data:`vaetheory.plots.style.TEMPLATES`) sets
+    the printed column and page widths every figure is drawn at; each sidecar records it.
+    """
+    from vaetheory.plots.style import check_template, prepare_output_dir, use_template
+
+    check_template(template)
 
     root = prepare_output_dir(out_dir)
     chosen = FIGURE_MODULES if areas is None else areas
@@ -34,5 +47,6 @@ def make_all(out_dir: str | Path, *, quick: bool = False, seed: int = 0, areas: 
     written: dict[str, list[Path]] = {}
     for area in chosen:
         module = importlib.import_module(f"vaetheory.figures.{area}")
-        written[area] = module.make_figures(root / area, quick=quick, seed=seed)
+        with use_template(template):
+            written[area] = module.make_figures(root / area, quick=quick, seed=seed)
     return written

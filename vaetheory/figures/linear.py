@@ -58,6 +58,7 @@ def spectrum_figure(
                     "value": opt.effective_variance,
                     "label": f"{name} = {_fmt(opt.effective_variance)}: "
                     f"{len(opt.active_directions)} of {q} active",
+                    "short_label": f"{name}: {len(opt.active_directions)} of {q} active",
                     "beta": beta,
                     "sigma2": s2,
                     "active_directions": opt.active_directions,
@@ -75,7 +76,7 @@ def spectrum_figure(
         else None
     )
     extra = {} if ylabel is None else {"ylabel": ylabel}
-    fig = draw_spectrum(shown, q, thresholds, collapsed, title=title, note=note, **extra)
+    fig = draw_spectrum(shown, q, thresholds, collapsed, **extra)
     data = {
         "eigenvalues": shown,
         "rank": moments.rank,
@@ -84,7 +85,19 @@ def spectrum_figure(
         "collapsed_at_largest_threshold": collapsed,
         "note": "eigenvalues below the numerical rank (zero) are not drawn on the log axis",
     }
-    return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data)
+    described = "; ".join(
+        f"{_plain(th['label'].split(' = ')[0])} = {_fmt(th['value'])} keeps "
+        f"{len(th['active_directions'])} of {q}"
+        for th in thresholds
+    )
+    caption = (
+        f"{title}. Eigenvalues l_j of the sample covariance S (log axis; dots: the q = {q} directions a "
+        f"linear VAE can use, open: collapsed at the largest threshold {collapsed or 'none'}, grey: j > q) "
+        "and "
+        f"the thresholds beta sigma^2 (dashed) above which a linear VAE keeps direction j: {described}."
+        + (f" {note}." if note else "")
+    )
+    return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data, caption=caption)
 
 
 def unboundedness_figure(out_stem: Path, datasets, q: int, noise_variances, prov_params, seed, title):
@@ -111,12 +124,12 @@ def unboundedness_figure(out_stem: Path, datasets, q: int, noise_variances, prov
             loglik.append(ppca_log_likelihood(X, W, t, moments.mean))
             elbo.append(linear_vae_elbo(X, W, V, D, t, moments.mean))
         curve = {
-            "label": f"{label}: log-likelihood (rank $r$ = {moments.rank})",
+            "label": f"{label}: $\\log p$",
             "noise_variances": np.asarray(noise_variances),
             "log_likelihood": np.asarray(loglik),
             "elbo": np.asarray(elbo),
-            "elbo_label": f"{label}: ELBO at optimal encoder",
-            "below_label": f"{label}: below the axes (tends to $-\\infty$ as $\\sigma^2\\to 0$)",
+            "elbo_label": f"{label}: ELBO",
+            "below_label": "below axes",
         }
         record = {
             "label": label,
@@ -133,15 +146,14 @@ def unboundedness_figure(out_stem: Path, datasets, q: int, noise_variances, prov
             ts = ts[ts < path.line_valid_below]
             curve["theory_noise_variances"] = ts
             curve["theory"] = path.theory_line(ts)
-            d, r = moments.dim, moments.rank
-            curve["theory_label"] = f"theory: $-\\frac{{d-r}}{{2}}\\log\\sigma^2$ + const ($d$={d}, $r$={r})"
+            curve["theory_label"] = "theory"
             record.update(rate=path.rate, intercept=path.intercept, line_valid_below=path.line_valid_below)
             highs.append(max(loglik))
             finite_lows.append(min(loglik))
         else:
             sigma2_ml = moments.ml_noise_variance(q)
             curve["optimum"] = sigma2_ml
-            curve["optimum_label"] = f"{label}: $\\sigma^2_{{ML}}$ = {_fmt(sigma2_ml)}"
+            curve["optimum_label"] = "$\\sigma^2_{ML}$"
             best = max(loglik)
             highs.append(best)
             # show the peak and the whole sigma^2 >= sigma^2_ML side; only the sigma^2 -> 0 side,
@@ -158,8 +170,30 @@ def unboundedness_figure(out_stem: Path, datasets, q: int, noise_variances, prov
         "non-degenerate curves leave the axes downwards (they tend to -inf as sigma^2 -> 0); "
         "values below ylim are marked by triangles on the bottom edge and listed here in full"
     )
-    fig = draw_unboundedness(curves, ylim=ylim, title=title)
-    return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data)
+    fig = draw_unboundedness(curves, ylim=ylim)
+    parts = []
+    for record in data["curves"]:
+        if record["degenerate"]:
+            parts.append(
+                f"{record['label']} (rank {record['rank']} < d = {record['dim']}): log-likelihood grows as "
+                f"-(d-r)/2 log sigma^2 (rate {record['rate']:.3g}; thick line: the exact theory line), "
+                "reaching "
+                f"{max(record['log_likelihood_per_point']):.1f} nats at sigma^2 = {min(noise_variances):.2g}"
+            )
+        else:
+            parts.append(
+                f"{record['label']} (full rank): maximum {max(record['log_likelihood_per_point']):.2f} nats "
+                f"at sigma^2_ML = {_fmt(record['sigma2_ML'])} (star), -> -inf as sigma^2 -> 0 "
+                "(triangles: below the axes)"
+            )
+    caption = (
+        f"{title}. Log-likelihood per point (filled markers) and the ELBO at the optimal encoder (open "
+        "squares) "
+        f"against the decoder noise variance sigma^2 (log axis), W at its optimum for each sigma^2, q = {q}: "
+        + "; ".join(parts)
+        + "."
+    )
+    return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data, caption=caption)
 
 
 def split_figure(out_stem: Path, moments, latent_sizes, prov_params, seed, title, ylabel=None):
@@ -172,7 +206,7 @@ def split_figure(out_stem: Path, moments, latent_sizes, prov_params, seed, title
     latent = [s.latent_variance for s in splits]
     noise = [s.noise_variance_total for s in splits]
     extra = {} if ylabel is None else {"ylabel": ylabel}
-    fig = draw_variance_split(latent_sizes, latent, noise, moments.total_variance, title=title, **extra)
+    fig = draw_variance_split(latent_sizes, latent, noise, moments.total_variance, **extra)
     data = {
         "q": list(latent_sizes),
         "latent_variance": latent,
@@ -180,7 +214,21 @@ def split_figure(out_stem: Path, moments, latent_sizes, prov_params, seed, title
         "noise_variance": [s.noise_variance for s in splits],
         "total_variance": moments.total_variance,
     }
-    return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data)
+    caption = (
+        f"{title}. At the pPCA optimum, the total variance tr S = {_fmt(moments.total_variance)} (dashed) "
+        f"splits into the latent part sum_(j<=q) (l_j - sigma^2_ML) (thick) and the noise part d sigma^2_ML "
+        f"(dotted), for q = {latent_sizes[0]}..{latent_sizes[-1]}: at q = {latent_sizes[0]} the latent part "
+        f"is {_fmt(latent[0])}, at q = {latent_sizes[-1]} it is {_fmt(latent[-1])} (noise {_fmt(noise[-1])})."
+    )
+    return save_figure(fig, out_stem, provenance(seed=seed, parameters=prov_params), data, caption=caption)
+
+
+def _plain(label: str) -> str:
+    """A mathtext label as plain caption text."""
+    import re
+
+    text = re.sub(r"\\([a-zA-Z]+)", r"\1 ", label)
+    return re.sub(r" +", " ", re.sub(r"[${}]", "", text)).replace(" ^", "^").replace(" _", "_")
 
 
 def _path_grid(moments, q: int, quick: bool) -> np.ndarray:
@@ -213,8 +261,8 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
         [],
         params,
         None,
-        f"{DIGITS_LABEL}:\neigen-spectrum and collapse thresholds",
-        ylabel="eigenvalue $l_j$ of $S$ (variance, log scale)",
+        f"Eigen-spectrum and collapse thresholds of {DIGITS_LABEL}",
+        ylabel="eigenvalue $l_j$ of $S$",
     )
     qs = list(range(1, min(moments.rank, moments.dim) - 1 if not quick else 31))
     written += split_figure(
@@ -223,8 +271,8 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
         qs,
         {**digits, "q": qs},
         None,
-        f"{DIGITS_LABEL}:\nlatent / noise variance split at the pPCA optimum",
-        ylabel="variance, summed over the 64 pixels",
+        f"Latent / noise variance split of {DIGITS_LABEL}",
+        ylabel="variance (sum over pixels)",
     )
     n = 300 if quick else 1000
     degenerate = synthetic_ppca_data(n, SYNTHETIC_DIM, SYNTHETIC_SPECTRUM, 0.0, seed).data
@@ -246,12 +294,12 @@ def make_figures(out_dir: Path, *, quick: bool, seed: int) -> list[Path]:
     }
     written += unboundedness_figure(
         out_dir / "linear_unboundedness",
-        [("noise 0 (degenerate)", degenerate, m_deg), (f"noise {SYNTHETIC_NOISE:g}", regular, m_reg)],
+        [("noise 0", degenerate, m_deg), (f"noise {SYNTHETIC_NOISE:g}", regular, m_reg)],
         q,
         grid,
         params,
         seed,
-        f"synthetic pPCA data, d = {SYNTHETIC_DIM}, q = {q}",
+        f"Likelihood along sigma^2 -> 0 on synthetic pPCA data (d = {SYNTHETIC_DIM}, n = {n}, q = {q})",
     )
     return written
 
@@ -289,7 +337,7 @@ def make_data_figures(out_dir, X, label: str, latent_sizes, betas, fixed_varianc
         _path_grid(moments, q, False),
         params,
         seed,
-        f"{label}: likelihood along $\\sigma^2\\to 0$, q = {q}",
+        f"{label}: likelihood along sigma^2 -> 0, q = {q}",
     )
     qs = list(range(1, max(2, min(moments.rank, moments.dim - 1, 80))))
     written += split_figure(

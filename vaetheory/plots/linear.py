@@ -13,33 +13,36 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from matplotlib import colormaps
-from matplotlib.colors import to_hex
 from matplotlib.ticker import MaxNLocator
 
 from vaetheory.plots.style import (
     BOUND_LINE,
     MEASURED_LINE,
+    NEUTRAL_COLOR,
+    ORDINAL_LIGHTEST,
+    PREDICTION_LINE,
     THEORY_COLOR,
     THEORY_LINE,
+    direct_label,
+    legend_below,
     new_figure,
+    ordinal_colors,
     pin_to_figure_size,
     style,
 )
 
-#: Non-policy quantities never use the policy colours (vaetheory.plots.style.POLICY_COLORS):
-#: ordered quantities (beta thresholds, noise levels) take cividis samples (colour-blind safe,
-#: sequential), each with its own line style or marker; single marks are neutral greys.
-INK = "#222222"
-LIGHT_GREY = "#B4B4B4"
-THRESHOLD_DASHES = ((0, (5, 2)), (0, (6, 2, 1.5, 2)), (0, (1.5, 1.5)), (0, (8, 2, 1.5, 2, 1.5, 2)))
+#: Non-policy quantities never use the policy or floor colours (vaetheory.plots.style): ordered
+#: quantities (beta thresholds, noise levels) take neutral greys (style.ordinal_colors), each with
+#: its own marker, and thresholds (bounds) are dashed and labelled directly.
+INK = THEORY_COLOR
+LIGHT_GREY = ORDINAL_LIGHTEST
+THRESHOLD_DASHES = ("--",) * 4  # kept name: every threshold is a bound, dashed
 CURVE_MARKERS = ("o", "^", "D", "v")
 
 
 def sequential_colors(n: int, stop: float = 0.78) -> list[str]:
-    """``n`` cividis samples from dark to light, stopping short of the pale end (contrast on white)."""
-    cmap = colormaps["cividis"]
-    return [to_hex(cmap(x)) for x in np.linspace(0.0, stop if n > 1 else 0.0, n)]
+    """``n`` greys from black to mid grey (contrast >= 4.5:1 on white); ``stop`` is kept for callers."""
+    return ordinal_colors(n)
 
 
 def draw_spectrum(
@@ -50,7 +53,7 @@ def draw_spectrum(
     *,
     title: str | None = None,
     note: str | None = None,
-    ylabel: str = "eigenvalue $l_j$ of $S$ (variance, log scale)",
+    ylabel: str = "eigenvalue $l_j$ of $S$",
 ):
     """Eigenvalues l_j against j (log y), horizontal threshold lines, collapsed directions marked.
 
@@ -85,21 +88,27 @@ def draw_spectrum(
             )
         colors = sequential_colors(len(thresholds))
         for i, th in enumerate(thresholds):
-            ax.axhline(
+            ax.axhline(th["value"], color=colors[i], **BOUND_LINE)
+            direct_label(
+                ax,
+                1.0,
                 th["value"],
-                color=colors[i],
-                label=th["label"],
-                **{**BOUND_LINE, "linestyle": THRESHOLD_DASHES[i % len(THRESHOLD_DASHES)]},
+                th.get("short_label", th["label"]),
+                colors[i],
+                ha="right",
+                va="bottom",
+                xycoords=ax.get_yaxis_transform(),
+                xytext=(-1, 0.5),
             )
         ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("eigen-direction $j$ (by decreasing eigenvalue)")
+        ax.set_xlabel("eigen-direction $j$")
         if note:
-            ax.text(0.98, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=6.5)
+            ax.text(0.98, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=7)
         ax.set_ylabel(ylabel)
         if title:
             ax.set_title(title)
-        fig.legend(loc="outside lower center", ncol=1)
+        legend_below(fig)
         pin_to_figure_size(fig)
     return fig
 
@@ -112,11 +121,12 @@ def draw_unboundedness(
     Each curve: ``label``, ``noise_variances``, ``log_likelihood`` (measured: markers + thin line;
     markers only where the curve has a theory line), optional ``elbo`` (measured ELBO at the
     optimal encoder: open squares), optional
-    ``theory_noise_variances`` / ``theory`` / ``theory_label`` (a dashed theory line), optional
-    ``optimum`` (sigma^2_ML, drawn as a dotted vertical line) and ``below_label``. Curves take
-    sequential cividis colours in the order given. With ``ylim``, log-likelihood values below the
-    axes are marked by downward triangles on the bottom edge (labelled ``below_label``), so a cut
-    curve is visibly cut.
+    ``theory_noise_variances`` / ``theory`` / ``theory_label`` (a thick theory line), optional
+    ``optimum`` (sigma^2_ML, a star at the curve's maximum) and ``below_label``. A curve and its
+    ELBO share one legend entry (both markers, labelled with the part of ``label`` before a colon).
+    Curves take greys (:func:`~vaetheory.plots.style.ordinal_colors`) in the order given. With
+    ``ylim``, log-likelihood values below the axes are marked by downward triangles on the bottom
+    edge (labelled ``below_label``), so a cut curve is visibly cut.
     """
     colors = sequential_colors(len(curves), stop=0.65)
     with style():
@@ -166,17 +176,36 @@ def draw_unboundedness(
                     c["theory"],
                     color=THEORY_COLOR,
                     label=c["theory_label"],
-                    zorder=4,
-                    **{**THEORY_LINE, "linestyle": "--"},
+                    zorder=2,
+                    **THEORY_LINE,
                 )
             if c.get("optimum") is not None:
-                ax.axvline(c["optimum"], color=color, linestyle=":", linewidth=1.0, label=c["optimum_label"])
+                t = np.asarray(c["noise_variances"], dtype=np.float64)
+                best = float(np.max(np.asarray(c["log_likelihood"], dtype=np.float64)))
+                ax.plot(
+                    [c["optimum"]], [best], "*", color=color, markersize=7, zorder=5, label=c["optimum_label"]
+                )
         ax.set_xscale("log")
-        ax.set_xlabel("decoder noise variance $\\sigma^2$ (log scale)")
+        ax.set_xlabel("decoder noise variance $\\sigma^2$")
         ax.set_ylabel("log-likelihood per point (nats)")
         if title:
             ax.set_title(title)
-        fig.legend(loc="outside lower center", ncol=1)
+        handles, labels = ax.get_legend_handles_labels()
+        merged_h, merged_l = [], []
+        for h, lab in zip(handles, labels):
+            partner = next((c for c in curves if c.get("elbo") is not None and c["label"] == lab), None)
+            elbo_label = None if partner is None else partner.get("elbo_label", "ELBO at optimal encoder")
+            if elbo_label is not None and elbo_label in labels:
+                merged_h.append((h, handles[labels.index(elbo_label)]))
+                merged_l.append(lab.split(":")[0] if ":" in lab else lab)
+            elif not any(
+                c.get("elbo") is not None and c.get("elbo_label", "ELBO at optimal encoder") == lab
+                for c in curves
+            ):
+                if lab not in merged_l:
+                    merged_h.append(h)
+                    merged_l.append(lab)
+        legend_below(fig, merged_h, merged_l)
         pin_to_figure_size(fig)
     return fig
 
@@ -196,7 +225,7 @@ def draw_variance_split(
     markers), in neutral colours with distinct line styles. Column width.
     """
     qs = np.asarray(latent_sizes)
-    latent_color, noise_color = sequential_colors(2, stop=0.7)
+    latent_color, noise_color = THEORY_COLOR, "#000000"
     with style():
         fig, ax = new_figure("column", aspect=1.0, layout="constrained")
         ax.plot(
@@ -211,21 +240,15 @@ def draw_variance_split(
             noise_variance_total,
             color=noise_color,
             label="noise: $d\\,\\sigma^2_{ML}$",
-            **{**THEORY_LINE, "linestyle": "-.", "linewidth": 1.6},
+            **PREDICTION_LINE,
         )
-        ax.axhline(
-            total_variance,
-            color=THEORY_COLOR,
-            label="total: tr $S$ (= latent + noise)",
-            linestyle=":",
-            linewidth=1.2,
-        )
+        ax.axhline(total_variance, color=NEUTRAL_COLOR, label="total: tr $S$", **BOUND_LINE)
         ax.set_xlabel("latent size $q$")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(ylabel)
         ax.set_ylim(0, 1.08 * float(total_variance))
         if title:
             ax.set_title(title)
-        fig.legend(loc="outside lower center", ncol=1)
+        legend_below(fig)
         pin_to_figure_size(fig)
     return fig
