@@ -427,14 +427,14 @@ def test_a_registered_policy_gets_its_label_and_colour_in_the_figures(registered
     from vaetheory.empirical.training import TrainConfig, train
     from vaetheory.figures.empirical import run_label, run_series
     from vaetheory.plots.empirical import draw_training_runs
-    from vaetheory.plots.style import OKABE_ITO
+    from vaetheory.plots.style import policy_color
 
     config = TrainConfig(variance="softplus_variance", latent=2, hidden=(8,), steps=10, log_every=2)
     series = run_series(train(config, data=small_data, progress=False), run_label(config))
     assert series["label"] == "softplus variance" and series["colour_key"] == "sky_blue"
     fig = draw_training_runs([series])
     colours = {matplotlib.colors.to_hex(line.get_color()) for ax in fig.axes for line in ax.get_lines()}
-    assert OKABE_ITO["sky_blue"].lower() in colours
+    assert policy_color("sky_blue").lower() in colours  # the Okabe-Ito hue at print contrast
     labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
     assert "softplus variance" in labels
     matplotlib.pyplot.close(fig)

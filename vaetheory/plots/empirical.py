@@ -250,9 +250,9 @@ def draw_training_runs(
         ax_ll.set_title("(a)", loc="left")
         ax_var.set_yscale("log")
         ax_var.set_xlabel("training step")
-        ax_var.set_ylabel(r"smallest decoder variance $\sigma_j^2(z)$")
+        ax_var.set_ylabel(r"smallest variance $\sigma_j^2(z)$")
         ax_var.set_title("(b)", loc="left")
-        legend_below(fig, handles, labels, ncol=min(len(labels), 4))
+        legend_below(fig, handles, labels)
         if title:
             fig.suptitle(title)
         pin_to_figure_size(fig)

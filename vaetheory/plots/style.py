@@ -296,7 +296,7 @@ RC_PARAMS: dict[str, Any] = {
     "axes.xmargin": 0.02,
     "figure.dpi": 100,
     "savefig.dpi": 300,
-    "savefig.bbox": "tight",
+    "savefig.bbox": "standard",  # the file is the figure's size; audit_figure flags what sticks out
     "savefig.pad_inches": 0.03,
     "pdf.fonttype": 42,
     "ps.fonttype": 42,
@@ -596,7 +596,8 @@ def save_figure(
     measured numbers; titles are not drawn inside figures) and the template the figure was sized
     for. The PDF's metadata carries the provenance (Subject: the JSON record; Keywords: version,
     commit and seed). PDF and PNG are written without timestamps and are exactly the figure's size
-    (:func:`pin_to_figure_size`).
+    (the template's width; nothing is cropped or padded, so :func:`audit_figure` checks that no text
+    sticks out).
     """
     stem = Path(stem)
     prepare_output_dir(stem.parent)
@@ -623,7 +624,7 @@ def save_figure(
                 meta = {"Software": f"vaetheory {prov.get('vaetheory_version')}", "Description": prov_json}
             else:
                 meta = {}
-            fig.savefig(path, format=fmt, metadata=meta)
+            fig.savefig(path, format=fmt, metadata=meta, bbox_inches=None)
             written.append(path)
     sidecar = stem.with_suffix(".json")
     record = {
