@@ -93,7 +93,13 @@ def run(smoke: bool) -> list[Row]:
     def samples(times: list[list[float]], k: int) -> list[float]:
         if smoke:  # one route per length: times[k] is route k's
             return [t / lengths[0] for t in times[k]]
-        return [(a - b) / (LONG - SHORT) for a, b in zip(times[2 * k], times[2 * k + 1])]
+        out = [(a - b) / (LONG - SHORT) for a, b in zip(times[2 * k], times[2 * k + 1])]
+        if min(out) <= 0:  # the machine's load changed more than the extra steps took: no measurement
+            raise RuntimeError(
+                f"a per-step time came out <= 0 ({out}): the load on this machine varies more than "
+                f"{LONG - SHORT} steps take; rerun on a quieter machine (nothing is reported from this run)"
+            )
+        return out
 
     def train_route(device: str):
         return lambda n: _train_on(device, _config(n, hidden, batch), data)
