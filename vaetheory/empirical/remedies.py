@@ -100,7 +100,7 @@ class StudentT(_LearnedHead):
 
     name = "student_t"
     label = "Student-t (nu = 3)"
-    colour_key = "vermillion"
+    colour_key = "student_t"
     custom_log_density = True
     #: the fixed degrees of freedom (subclass to change)
     dof: ClassVar[float] = 3.0
@@ -124,7 +124,7 @@ class StudentTLearnedDof(StudentT):
 
     name = "student_t_learned_dof"
     label = "Student-t (learned nu)"
-    colour_key = "reddish_purple"
+    colour_key = "student_t_learned_dof"
 
     def build(self, module):
         module.student_t_log_dof = torch.nn.Parameter(torch.tensor(math.log(self.dof)))
@@ -145,7 +145,7 @@ class BetaNLL(_LearnedHead):
 
     name = "beta_nll"
     label = "beta-NLL (beta = 0.5)"
-    colour_key = "bluish_green"
+    colour_key = "beta_nll"
     custom_log_density = True
     #: the exponent beta in [0, 1] (0: the plain NLL; 1: the mean's gradient is that of the MSE)
     beta: ClassVar[float] = 0.5
@@ -163,7 +163,7 @@ class BetaNLL(_LearnedHead):
 class BetaNLL1(BetaNLL):
     name = "beta_nll_1"
     label = "beta-NLL (beta = 1)"
-    colour_key = "yellow"
+    colour_key = "beta_nll_1"
     beta = 1.0
 
 
@@ -173,7 +173,7 @@ class Faithful(_LearnedHead):
 
     name = "faithful"
     label = "faithful"
-    colour_key = "blue"
+    colour_key = "faithful"
     custom_log_density = True
     detach_variance_trunk = True
 
@@ -218,7 +218,7 @@ class Discretised(_LearnedHead):
 
     name = "discretised"
     label = "discretised Gaussian"
-    colour_key = "sky_blue"
+    colour_key = "discretised"
     custom_log_density = True
     bounds_value = True
     bounds_gradient = True
@@ -239,7 +239,7 @@ class Dequantised(_LearnedHead):
 
     name = "dequantised"
     label = "dequantised Gaussian"
-    colour_key = "orange"
+    colour_key = "dequantised"
     custom_log_density = True
     data_dependent = True
     bin_width: ClassVar[float] = DIGITS_BIN_WIDTH
@@ -269,7 +269,7 @@ class Quantile(VariancePolicy):
 
     name = "quantile"
     label = "quantile regression"
-    colour_key = "black"
+    colour_key = "quantile"
     raw_head = True
     custom_log_density = True
     bounds_value = True

@@ -225,7 +225,7 @@ def draw_variance_split(
     markers), in neutral colours with distinct line styles. Column width.
     """
     qs = np.asarray(latent_sizes)
-    latent_color, noise_color = THEORY_COLOR, "#000000"
+    latent_color, noise_color = THEORY_COLOR, THEORY_COLOR
     with style():
         fig, ax = new_figure("column", aspect=1.0, layout="constrained")
         ax.plot(

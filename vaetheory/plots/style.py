@@ -167,7 +167,7 @@ POLICY_COLORS: dict[str, str] = {
     "faithful": "#332288",  # indigo
     "discretised": "#00727A",  # teal
     "dequantised": "#8C4A00",  # brown
-    "quantile": "#5E5E5E",  # dark grey
+    "quantile": "#4B5D67",  # slate
 }
 #: ink for theory lines and single neutral marks
 THEORY_COLOR = "#222222"
@@ -238,11 +238,12 @@ def floor_color(index: int) -> str:
 
 
 def ordinal_colors(n: int) -> list[str]:
-    """``n`` greys from black to :data:`ORDINAL_LIGHTEST` for ordered non-policy quantities."""
+    """``n`` greys from :data:`THEORY_COLOR` to :data:`ORDINAL_LIGHTEST` for ordered non-policy quantities."""
+    darkest = to_rgb(THEORY_COLOR)[0]  # not black: black is the Bernoulli decoder's colour
     if n <= 1:
-        return ["#000000"] * max(n, 0)
+        return [THEORY_COLOR] * max(n, 0)
     top = to_rgb(ORDINAL_LIGHTEST)[0]
-    return [to_hex((v, v, v)) for v in np.linspace(0.0, top, n)]
+    return [to_hex((v, v, v)) for v in np.linspace(darkest, top, n)]
 
 
 def policy_gid(key: str) -> str:

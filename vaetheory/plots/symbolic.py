@@ -40,7 +40,7 @@ LAMBDA_DASHES = ("-",) * 5  # kept name; theory curves are solid (dashes mean bo
 
 
 def lambda_colors(n: int) -> list[str]:
-    """``n`` greys from black to mid grey (contrast >= 4.5:1 on white), one per lambda."""
+    """``n`` greys from dark to mid grey (contrast >= 4.5:1 on white), one per lambda."""
     return ordinal_colors(n)
 
 
