@@ -74,7 +74,7 @@ def test_cli_writes_locks_and_resumes(tmp_path, monkeypatch, capsys):
     small = dataclasses.replace(TINY, rows=("learned", "fixed", "beta_nll", "faithful", "discretised"))
     monkeypatch.setattr(S.StudySettings, "quick", classmethod(lambda cls: small))
     out = tmp_path / "rem"
-    assert main(["remedies", "--quick", "--out", str(out), "--no-regression"]) == 0
+    assert main(["remedies", "--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "Stirn et al. ordering" in printed and "bound" in printed
     for name in (
@@ -84,6 +84,7 @@ def test_cli_writes_locks_and_resumes(tmp_path, monkeypatch, capsys):
         "remedies.pdf",
         "remedies.json",
         "row_learned.json",
+        "regression_learned.json",
     ):
         assert (out / name).is_file(), name
     result = json.loads((out / "results.json").read_text())
@@ -94,9 +95,12 @@ def test_cli_writes_locks_and_resumes(tmp_path, monkeypatch, capsys):
     assert "--resume" in capsys.readouterr().err
     # --resume reads the finished rows back: the same numbers
     before = (out / "row_faithful.json").read_text()
-    assert main(["remedies", "--quick", "--out", str(out), "--resume", "--no-regression", "--json"]) == 0
+    before_reg = (out / "regression_faithful.json").read_text()
+    assert main(["remedies", "--quick", "--out", str(out), "--resume", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["table"] == result["table"] and (out / "row_faithful.json").read_text() == before
+    assert again["regression"]["table"] == result["regression"]["table"]
+    assert (out / "regression_faithful.json").read_text() == before_reg
 
 
 @pytest.mark.parametrize(

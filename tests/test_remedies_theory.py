@@ -20,7 +20,16 @@ D = 64
 
 @pytest.fixture(scope="module")
 def theory():
-    return remedy_theory()
+    return remedy_theory()  # functools.lru_cache: sympy runs once per session (the study tests share it)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny nets on shared CI cores: one torch thread (measured 10-30x faster than 2); restored after."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def test_every_row_is_proved_and_its_columns_follow_from_the_checks(theory):
@@ -160,3 +169,43 @@ def test_quantile_objective_never_exceeds_its_bound_at_any_parameters():
     mean, raw = torch.randn(10_000, dtype=torch.float64), torch.randn(10_000, dtype=torch.float64) * 10
     variance, log_variance = R.Quantile(None).variance(None, raw, mean, x)
     assert float(R.Quantile(None).log_density(None, x, mean, variance, log_variance).max()) <= bound
+
+
+def _dequantised_config(steps: int):
+    from vaetheory.empirical.training import TrainConfig
+
+    return TrainConfig(
+        variance="dequantised",
+        latent=2,
+        hidden=(8,),
+        steps=steps,
+        batch_size=16,
+        log_every=5,
+        checkpoint_every=10,
+        seed=4,
+    )
+
+
+def test_dequantised_noise_is_a_function_of_seed_and_step_so_resume_is_bit_exact(tmp_path):
+    """20 steps straight == 10 steps, then resumed from the checkpoint to 20: same log, same weights."""
+    from vaetheory.empirical.training import load_model, train
+
+    grid = (torch.randint(0, 17, (40, D), generator=torch.Generator().manual_seed(0)) / 16.0).numpy()
+    straight = train(_dequantised_config(20), data=grid, progress=False)
+    train(_dequantised_config(10), data=grid, out_dir=tmp_path, progress=False)
+    resumed = train(_dequantised_config(20), data=grid, out_dir=tmp_path, resume=True, progress=False)
+    assert resumed.history == straight.history
+    for (name, p), q in zip(load_model(tmp_path).state_dict().items(), straight.model.state_dict().values()):
+        assert torch.equal(p, q), name
+    assert int(straight.model.dequantised_step) == 20  # one noise draw per training step
+    # the noise is fresh each step and differs between model seeds (s is drawn from the build seed)
+    policy = straight.model.policy
+    a, b = (build_model(VAEConfig(data_dim=D, latent_dim=2, variance="dequantised"), s) for s in (1, 2))
+    ua1, ua2 = policy.noise(a, (3, D), torch.float32), policy.noise(a, (3, D), torch.float32)
+    assert not torch.equal(ua1, ua2) and not torch.equal(ua1, policy.noise(b, (3, D), torch.float32))
+    a2 = build_model(VAEConfig(data_dim=D, latent_dim=2, variance="dequantised"), 1)
+    assert torch.equal(policy.noise(a2, (3, D), torch.float32), ua1)  # (seed, step) alone decide it
+    # the initial weights are the learned policy's (the noise seed is drawn after them)
+    learned = build_model(VAEConfig(data_dim=D, latent_dim=2, variance="learned"), 1)
+    for p, q in zip(a2.parameters(), learned.parameters()):
+        assert torch.equal(p, q)

@@ -6,7 +6,8 @@ section 7), ``proof`` (statement and where), and the measured columns (held-out 
 RMSE of the mean, smallest variance, calibration error, breakdown step, bound check); the same for
 regression on Seitzer et al.'s sine data; Stirn et al.'s ordering question answered with numbers;
 a summary. ``--out DIR`` (locked, files written atomically, rows resumable with ``--resume``)
-receives ``results.json``, ``summary.md``, ``row_NAME.json`` and the figure ``remedies.{pdf,png,json}``.
+receives ``results.json``, ``summary.md``, ``row_NAME.json``, ``regression_NAME.json`` and the
+figure ``remedies.{pdf,png,json}``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ def register(subparsers) -> None:
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="short runs (about two minutes on 2 cores)")
+    parser.add_argument(
+        "--quick", action="store_true", help="short runs; the regression on x in [0, 2] (README: Remedies)"
+    )
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     parser.add_argument("--out", default=None, help="output directory (locked; reused with --resume)")
     parser.add_argument(
@@ -56,7 +59,13 @@ def run(args) -> int:
         raise ValueError("--resume and --overwrite need --out DIR")
     import dataclasses
 
-    from vaetheory.studies.remedies.study import ROWS, StudySettings, row_file, run_study
+    from vaetheory.studies.remedies.study import (
+        ROWS,
+        StudySettings,
+        regression_row_file,
+        row_file,
+        run_study,
+    )
 
     settings = StudySettings.quick() if args.quick else StudySettings()
     settings = dataclasses.replace(settings, seed=seed)
@@ -70,7 +79,7 @@ def run(args) -> int:
 
         with RunDirectory(
             args.out,
-            markers=("results.json", "row_*.json"),
+            markers=("results.json", "row_*.json", "regression_*.json"),
             resume=args.resume,
             overwrite=args.overwrite,
             what="remedies study",
@@ -79,6 +88,7 @@ def run(args) -> int:
                 "summary.md",
                 *(f"remedies.{e}" for e in ("pdf", "png", "json")),
                 *(row_file(r) for r in ROWS),
+                *(regression_row_file(r) for r in ROWS),
             ),
             command="vaetheory remedies",
         ) as run_dir:
@@ -107,7 +117,12 @@ def run(args) -> int:
     print(format_table(HEADERS, rows))
     reg = study["regression"]["table"]
     if reg:
-        print("\nregression p(y | x) on the sine data (y = 0.4 sin(2 pi x) + N(0, 0.01^2), x in [0, 12]):")
+        rs = study["regression"]["settings"]
+        print(
+            f"\nregression p(y | x) on the sine data (y = {rs['amplitude']:g} sin(2 pi x) + "
+            f"N(0, {rs['noise_std']:g}^2), x in [0, {rs['x_high']:g}], {rs['n_train']} points, "
+            f"{rs['steps']} steps):"
+        )
         print(
             format_table(
                 HEADERS[:8],

@@ -26,8 +26,9 @@ like the built-in policies. What each bounds is proved in :mod:`vaetheory.symbol
 ``dequantised``
     The learned Gaussian on data dequantised afresh at every training step,
     :math:`y=x+(u-\tfrac12)h`, :math:`u\sim U(0,1)` (Theis et al. 2016). Evaluated on dequantised
-    held-out data. Bounded in expectation over the noise (:math:`E_u\log p(y)\le -d\log h`); its
-    noise comes from the policy's own generator (seed 0), so a resumed run draws other noise.
+    held-out data. Bounded in expectation over the noise (:math:`E_u\log p(y)\le -d\log h`); the
+    noise of step :math:`t` is a function of (the model's seed, :math:`t`), so a resumed run draws
+    the same noise bit for bit (:class:`Dequantised`).
 ``quantile``
     Akrami et al. (2020): the mean head is the median (pinball loss, :math:`\tau=\tfrac12`), the raw
     head a gap :math:`g=\operatorname{softplus}(\ell)` to the 0.15-quantile :math:`\mu-g`
@@ -43,6 +44,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -235,7 +237,15 @@ class Discretised(_LearnedHead):
 
 @register_policy
 class Dequantised(_LearnedHead):
-    r"""The learned Gaussian on data dequantised afresh each training step, :math:`y=x+(u-\tfrac12)h`."""
+    r"""The learned Gaussian on data dequantised afresh each training step, :math:`y=x+(u-\tfrac12)h`.
+
+    The noise of training evaluation :math:`t` (1, 2, ...; one per ``train()`` step) is drawn from a
+    generator seeded with :func:`noise_seed` ``(s, t)``, where :math:`s` is drawn from torch's
+    global generator when the model is built (after its weights, so under ``build_model(config,
+    seed)`` it is a function of ``seed`` and the initial weights are the ``learned`` policy's).
+    :math:`s` and :math:`t` are persistent buffers of the model (``dequantised_noise_seed``,
+    ``dequantised_step``), saved in every checkpoint: a resumed run draws the same noise, bit for bit.
+    """
 
     name = "dequantised"
     label = "dequantised Gaussian"
@@ -243,18 +253,31 @@ class Dequantised(_LearnedHead):
     custom_log_density = True
     data_dependent = True
     bin_width: ClassVar[float] = DIGITS_BIN_WIDTH
-    #: the seed of the policy's own noise generator
-    noise_seed: ClassVar[int] = 0
 
-    def __init__(self, config):
-        super().__init__(config)
-        self.generator = torch.Generator().manual_seed(self.noise_seed)
+    def build(self, module):
+        seed = torch.randint(0, 2**62, (), dtype=torch.int64)  # from the global generator: build_model's seed
+        module.register_buffer("dequantised_noise_seed", seed)
+        module.register_buffer("dequantised_step", torch.zeros((), dtype=torch.int64))
+
+    def noise(self, module, shape, dtype) -> torch.Tensor:
+        """The next training evaluation's uniform noise ``u`` (advances ``dequantised_step``)."""
+        module.dequantised_step += 1
+        generator = torch.Generator().manual_seed(
+            noise_seed(int(module.dequantised_noise_seed), int(module.dequantised_step))
+        )
+        return torch.rand(shape, generator=generator, dtype=dtype)
 
     def log_density(self, module, x, mean, variance, log_variance):
         if module.training and torch.is_grad_enabled():
-            u = torch.rand(x.shape, generator=self.generator, dtype=x.dtype)
+            u = self.noise(module, x.shape, x.dtype)
             x = x + (u.to(x.device) - 0.5) * self.bin_width
         return gaussian_log_density(x, mean, variance, log_variance)
+
+
+def noise_seed(seed: int, step: int) -> int:
+    """The seed of the dequantisation noise of training evaluation ``step`` (numpy's SeedSequence)."""
+    words = np.random.SeedSequence([int(seed), int(step)]).generate_state(2, np.uint32)
+    return (int(words[0]) << 31) ^ int(words[1])
 
 
 def pinball_log_density(residual: torch.Tensor, tau: float) -> torch.Tensor:
@@ -320,6 +343,7 @@ __all__ = [
     "StudentT",
     "StudentTLearnedDof",
     "discretised_gaussian_log_prob",
+    "noise_seed",
     "pinball_log_density",
     "student_t_log_density",
 ]
