@@ -115,3 +115,19 @@ def test_bad_options_exit_2_naming_the_option(argv, message, capsys):
     assert main(["remedies", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("vaetheory remedies: error:") and message in err
+
+
+def test_regression_rows_train_without_a_vae_row_first():
+    """A resumed study whose VAE rows are all on disk trains regression rows first: the remedies must
+    be registered by the regression module itself (a subprocess: a fresh registry)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from vaetheory.studies.remedies import regression as R\n"
+        "s = R.RegressionSettings(steps=3, n_train=10, n_test=10, hidden=(4,))\n"
+        "out = R.train_regression('beta_nll', {'variance': 'beta_nll'}, s, R.sine_data(s, 0))\n"
+        "assert out['rmse'] > 0, out\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+import vaetheory.empirical.remedies  # noqa: F401 (registers the remedies' policies: beta_nll, faithful, ...)
 from vaetheory.empirical.model import VAEConfig, gaussian_log_density
 
 #: the rows of the VAE table that apply to regression
