@@ -23,7 +23,7 @@ from vaetheory.cli import main
 from vaetheory.figures import FIGURE_MODULES
 
 #: areas whose quick run trains networks for a while: run once, not twice (the thesis reproduction)
-EXPENSIVE_AREAS = {"thesis", "experiments"}  # experiments: tests/test_experiments_*.py
+EXPENSIVE_AREAS = {"thesis", "experiments"}  # experiments: tests/studies/experiments/test_experiments_*.py
 SEED = 3
 PROVENANCE_FIELDS = {"vaetheory_version", "git_commit", "command", "seed", "parameters"}
 

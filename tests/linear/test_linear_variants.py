@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-from tests._linear_tolerances import loglik_atol
+from tests.linear._tolerances import loglik_atol
 from vaetheory.densities import variance_floor_bound
 from vaetheory.linear import (
     beta_vae_optimum,
@@ -42,7 +42,7 @@ def test_fixed_variance_collapses_exactly_the_directions_below_sigma2():
     np.testing.assert_allclose(opt.D[3:], 1.0)  # collapsed: q(z_j|x) is the prior
     np.testing.assert_allclose(opt.V[3:], 0.0)
     elbo = linear_vae_elbo(X, opt.W, opt.V, opt.D, sigma2, opt.mean)
-    # data vs closed form: tolerance from the cancelled size |y|^2 / sigma^2 (tests/_linear_tolerances.py)
+    # data vs closed form: tolerance from the cancelled size |y|^2 / sigma^2 (tests/linear/_tolerances.py)
     tol = loglik_atol(X, sigma2)
     assert elbo == pytest.approx(opt.elbo_per_point, abs=tol)
     assert elbo == pytest.approx(ppca_log_likelihood(X, opt.W, sigma2, opt.mean), abs=2 * tol)
@@ -97,7 +97,7 @@ def test_small_beta_and_small_fixed_variance_act_alike():
         np.testing.assert_allclose(beta_opt.W, fixed_opt.W, atol=1e-14)
         assert beta_opt.active_directions == [j + 1 for j in range(4) if lam[j] > beta * sigma2]
         on_data = linear_vae_elbo(X, beta_opt.W, beta_opt.V, beta_opt.D, sigma2, beta_opt.mean, beta=beta)
-        # beta-weighted ELBO: the KL terms scaled by beta (tests/_linear_tolerances.py)
+        # beta-weighted ELBO: the KL terms scaled by beta (tests/linear/_tolerances.py)
         assert on_data == pytest.approx(beta_opt.elbo_per_point, abs=(1 + beta) * loglik_atol(X, sigma2))
 
 
@@ -126,7 +126,7 @@ def test_floor_binds_only_above_sigma2_ml_and_keeps_the_bound():
         opt = floored.optimum
         assert ppca_log_likelihood(X, opt.W, xi, opt.mean) == pytest.approx(
             opt.log_likelihood_per_point,
-            abs=loglik_atol(X, xi),  # cancelled size (tests/_linear_tolerances.py)
+            abs=loglik_atol(X, xi),  # cancelled size (tests/linear/_tolerances.py)
         )
         assert opt.log_likelihood_per_point <= variance_floor_bound(X.shape[1], xi)
         assert opt.active_directions == [j + 1 for j in range(q) if moments.eigenvalues[j] > xi]

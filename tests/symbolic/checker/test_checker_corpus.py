@@ -1,6 +1,6 @@
 """The derivation corpus (issue 14): derivations from papers and textbooks, each correct and planted.
 
-Every file under ``tests/checker/corpus/`` names its source (``source:``) and its expected verdict
+Every file under ``tests/symbolic/checker/corpus/`` names its source (``source:``) and its expected verdict
 (``expect: holds`` or ``expect: fails LINE``; the checker ignores that header key). A correct
 derivation must hold at every step; its ``__planted`` twin, the same text with one typical error
 planted, must hold up to the planted line and *fail* there (never hold, never only undecided).

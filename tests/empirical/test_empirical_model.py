@@ -401,7 +401,7 @@ def test_a_registered_policy_trains_with_train_and_keeps_its_bound(registered_po
 
 def test_a_registered_policy_runs_in_the_stacked_sweep(registered_policies, small_data):
     """Per-run floors of the new policy are its buffers, stacked with the weights: the sweep equals
-    the sequential runs to the tolerance of tests/test_sweep.py (float64, 1e-10)."""
+    the sequential runs to the tolerance of tests/empirical/test_sweep.py (float64, 1e-10)."""
     from vaetheory.empirical.sweep import SweepRun, train_sequential, train_sweep
 
     for variance, extras in (

@@ -1,7 +1,7 @@
 """Mutation testing: no automatically mutated correct step is reported as holding (issue 14).
 
 Every step of the shipped correct examples (``thread_corrected``, ``gaussian_kl``, ``ppca_sigma2``),
-and up to three mutants of each correct derivation of the corpus (``tests/checker/corpus/``),
+and up to three mutants of each correct derivation of the corpus (``tests/symbolic/checker/corpus/``),
 is mutated in the text after its relation, one mutation at a time: a flipped sign, a dropped or
 doubled factor 1/2, ``log s`` for ``log s^2`` and back, ``s`` for ``s^2`` and back, ``v`` for
 ``sqrt v``, a perturbed exponent. A mutant that does not parse is skipped (counted); a mutant that

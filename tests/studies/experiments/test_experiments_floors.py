@@ -41,7 +41,7 @@ def test_every_floor_method_stays_under_its_bound(cli_run):
     out, _ = cli_run
     data = json.loads((out / "results.json").read_text())
     for run in data["runs"]:
-        # exact inequality of theory section 2 (see tests/test_experiments_unbounded.py)
+        # exact inequality of theory section 2 (see tests/studies/experiments/test_experiments_unbounded.py)
         assert run["train_loglik_max"] <= run["bound"]
         assert all(p["min_variance"] >= run["floor"] for p in run["curve"])
 

@@ -43,7 +43,7 @@ LEARNING_RATE = 0.1
 #: the drawn problems: l_1 / (beta sigma^2) at most this. Beyond it the ELBO is stiff (its scale is
 #: 1/sigma^2 while the split of W V between W and V is set only by the KL) and Adam needs far more
 #: steps than a test can afford; the closed forms themselves are checked for any spectrum in
-#: tests/test_linear_*.py.
+#: tests/linear/test_linear_*.py.
 MAX_CONDITION = 40.0
 
 

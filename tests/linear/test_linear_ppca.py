@@ -14,7 +14,7 @@ import scipy.optimize
 from scipy.stats import multivariate_normal
 from sklearn.decomposition import PCA
 
-from tests._linear_tolerances import loglik_atol
+from tests.linear._tolerances import loglik_atol
 from vaetheory.linear import (
     max_log_likelihood,
     ppca_log_likelihood,
@@ -63,7 +63,7 @@ def test_ml_closed_form_equals_score_on_the_data():
     X = _data()
     for q in range(1, 6):
         fit = ppca_mle(X, q)
-        # data vs closed form: tolerance from the cancelled size |y|^2 / sigma^2 (tests/_linear_tolerances.py)
+        # data vs closed form: tolerance from the cancelled size |y|^2 / sigma^2 (tests/linear/_tolerances.py)
         tol = loglik_atol(X, fit.noise_variance)
         assert fit.score(X) == pytest.approx(fit.log_likelihood_per_point, abs=tol)
         assert fit.score(X) == pytest.approx(float(np.mean(fit.score_samples(X))), rel=1e-15)

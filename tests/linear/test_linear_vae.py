@@ -13,7 +13,7 @@ import pytest
 import scipy.optimize
 from scipy.stats import norm, ortho_group
 
-from tests._linear_tolerances import loglik_atol
+from tests.linear._tolerances import loglik_atol
 from vaetheory.linear import (
     linear_vae_elbo,
     linear_vae_elbo_samples,
@@ -78,7 +78,7 @@ def test_at_the_optimum_elbo_equals_ppca_log_likelihood(q):
     fit = ppca_mle(X, q)
     assert opt.noise_variance == pytest.approx(fit.noise_variance, rel=1e-12)
     on_data = linear_vae_elbo(X, opt.W, opt.V, opt.D, opt.noise_variance, opt.mean)
-    # data vs closed form: tolerance from the cancelled size |y|^2 / sigma^2 (tests/_linear_tolerances.py)
+    # data vs closed form: tolerance from the cancelled size |y|^2 / sigma^2 (tests/linear/_tolerances.py)
     tol = loglik_atol(X, fit.noise_variance)
     assert on_data == pytest.approx(fit.log_likelihood_per_point, abs=tol)
     assert opt.elbo_per_point == pytest.approx(fit.log_likelihood_per_point, abs=tol)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from tests._linear_tolerances import loglik_atol
+from tests.linear._tolerances import loglik_atol
 from vaetheory.linear import (
     degenerate_path,
     linear_vae_elbo,

@@ -61,7 +61,7 @@ def test_stacked_sweep_writes_one_row_per_run_and_a_rerun_trains_nothing(tmp_pat
 
     # a stacked run computes what the same run alone computes (train_sweep vs train(); float32).
     # Tolerance: 1e-4 nats on a loss of ~10 nats over 20 Adam steps, the batched-vs-unbatched matmul
-    # rounding of tests/test_sweep.py (float32 eps 1.2e-7 relative, grown over the steps).
+    # rounding of tests/empirical/test_sweep.py (float32 eps 1.2e-7 relative, grown over the steps).
     single = execute_group(
         {
             "runs": [{"name": "alone", "settings": table[2]["settings"]}],

@@ -4,7 +4,7 @@ Saved width exactly one column (3.3 in) or one page (6.9 in) with nothing outsid
 latent grid labels the symmetric grid values it uses (0 at the centre); the sample figure states how
 many pixels its fixed [0, 1] grey scale clips and marks saturated panels; the collapse plot draws the
 linear prediction as solid theory lines and the runs as markers. The same contracts on the figures of
-a real (small) run: tests/test_thesis_reproduction.py.
+a real (small) run: tests/studies/thesis_ch5/test_thesis_reproduction.py.
 """
 
 from __future__ import annotations
