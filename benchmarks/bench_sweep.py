@@ -6,7 +6,7 @@ floored Gaussian VAE on the digits (latent 2, hidden 128, batch 128, Adam 1e-3).
 * :func:`vaetheory.empirical.sweep.train_sweep` (``GaussianVAE`` itself mapped over the 16 runs'
   stacked weights with ``torch.func.vmap``: every layer one batched matrix product for all 16 runs)
   against :func:`~vaetheory.empirical.sweep.train_sequential` (each run alone with ``GaussianVAE``,
-  unbatched; the same numbers, checked here and in ``tests/test_sweep.py``). Goal (issue 9): at
+  unbatched; the same numbers, checked here and in ``tests/empirical/test_sweep.py``). Goal (issue 9): at
   least 2.5x on 2 cores; issue 13 asks to keep the 4.4x measured before the model was written once
   (that sequential baseline ran the slower unfused model: the fused heads made both sides faster).
 * The same sweep against 16 sequential runs of the bare PyTorch loop (:mod:`benchmarks._bare`), the

@@ -25,7 +25,7 @@ _INTRO = (
     "process in the same run (interleaved repeats, medians); the ratio column says which way it "
     "reads. Training sweeps: `vaetheory.empirical.sweep.train_sweep` trains K runs of one "
     "architecture (differing in seed, beta, floor or fixed sigma) at once with stacked weights, "
-    "and gives the numbers of K sequential runs (`tests/test_sweep.py`). This section is generated "
+    "and gives the numbers of K sequential runs (`tests/empirical/test_sweep.py`). This section is generated "
     "by `python -m benchmarks.report --readme README.md` from the committed results."
 )
 

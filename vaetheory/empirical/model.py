@@ -25,7 +25,7 @@ the encoder, the linear VAE of Lucas et al. 2019, theory section 3).
 The training objective (:meth:`GaussianVAE.elbo_terms`) computes the Gaussian log-density from
 the log variance directly (:func:`gaussian_log_density`) and the KL from the encoder's log
 variance (:func:`kl_standard_normal`): each is checked against ``torch.distributions``
-(``Normal.log_prob``, ``kl_divergence``) in ``tests/test_empirical_model.py``.
+(``Normal.log_prob``, ``kl_divergence``) in ``tests/empirical/test_empirical_model.py``.
 :meth:`~GaussianVAE.posterior`, :meth:`~GaussianVAE.decode` and :meth:`~GaussianVAE.prior`
 return ``torch.distributions`` objects (``validate_args=False``: data are validated at the door,
 :func:`~vaetheory.empirical.estimators.as_data_tensor`, and a variance that underflows to 0

@@ -11,7 +11,7 @@ xi, a fixed variance) are buffers of each run's model and are stacked with its w
 another with ``GaussianVAE`` unbatched. Both use one training loop (:func:`_adam_loop`) and compute
 the same numbers (the same initial weights from each run's seed, the same minibatches and
 reparameterisation noise from each run's generator, the same Adam update), up to the rounding of a
-batched against an unbatched matrix product; ``tests/test_sweep.py`` checks this to a stated
+batched against an unbatched matrix product; ``tests/empirical/test_sweep.py`` checks this to a stated
 tolerance.
 
 The objective of run k is its mean one-sample (beta-)ELBO over a minibatch (theory section 4;
