@@ -252,5 +252,5 @@ def test_gaussian_integral_helpers_match_mpmath_quadrature(case):
         f = 3 * z**2 - w * z + b
         f_num = sp.lambdify(z, f * sp.exp(normal_logpdf(z, m, s**2)), modules="mpmath")
         exact_e = mpmath.quad(f_num, [-mpmath.inf, float(m), mpmath.inf])
-        ours_e = sp.N(expectation(f, z, m, s), 20)
+        ours_e = sp.N(expectation(f, z, m, s**2), 20)
         assert abs(exact_e - mpmath.mpf(str(ours_e))) < mpmath.mpf("1e-15") * (1 + abs(exact_e))

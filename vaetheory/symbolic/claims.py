@@ -72,7 +72,7 @@ def all_checks() -> dict[str, Check]:
 def _claim_checks() -> tuple[Check, ...]:
     """Checks only the claims need: squared error = fixed-variance Gaussian, KL = 0 on the path, Bernoulli."""
     one = derive_one_point()
-    squared_error = expectation((x - w * z - b) ** 2, z, m, s)
+    squared_error = expectation((x - w * z - b) ** 2, z, m, s**2)
     # Bernoulli mean sigmoid(a) = 1/(1 + t) with t = exp(-a) > 0: every mean in (0, 1)
     t = sp.Symbol("t", positive=True)
     log_bern_1 = sp.log(1 / (1 + t))
@@ -154,7 +154,7 @@ def thread_claims() -> tuple[Claim, ...]:
             CORRECT,
             None,
             sp.simplify(
-                one.reconstruction.expression.subs(v, 1) + expectation((x - w * z - b) ** 2, z, m, s) / 2
+                one.reconstruction.expression.subs(v, 1) + expectation((x - w * z - b) ** 2, z, m, s**2) / 2
             ),
             "E_q[log N(x; wz + b, 1)] + (1/2) E_q[(x - wz - b)^2] = -(1/2) log(2 pi), a constant: the same "
             "objective up to a factor 1/2 and a constant",

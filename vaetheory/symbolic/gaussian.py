@@ -9,6 +9,11 @@ integral of an unnormalised Gaussian reduces, by the change of variables
 which sympy computes once each (memoised for the process). This keeps the derivations exact and
 fast (a full derivation runs in a fraction of a second) while nothing is typed in: sympy finds the
 moments, the completed square and the normalising constants.
+
+This is the one sympy module of Gaussian formulas, in the variance convention (every function takes a
+mean and a VARIANCE): the derivations (:mod:`vaetheory.symbolic.one_point`, ``sigma_star``,
+``claims``) and the derivation checker (:mod:`vaetheory.symbolic.checker.gaussian`, which adds the
+unevaluated density, expectation and KL objects a parsed derivation holds) both use it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,25 @@ from vaetheory.symbolic._symbols import u
 def normal_pdf(y: sp.Expr, mean: sp.Expr, variance: sp.Expr) -> sp.Expr:
     r"""The density :math:`\mathcal N(y;\mu,v) = (2\pi v)^{-1/2}\exp(-(y-\mu)^2/(2v))`."""
     return sp.exp(-((y - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
+
+
+def gaussian_log_density(y: sp.Expr, mean: sp.Expr, variance: sp.Expr) -> sp.Expr:
+    r""":math:`\log\mathcal N(y;\mu,v) = -\tfrac12\log(2\pi v) - (y-\mu)^2/(2v)`, as written (unexpanded)."""
+    return -sp.log(2 * sp.pi * variance) / 2 - (y - mean) ** 2 / (2 * variance)
+
+
+def gaussian_raw_moment(k: int, mean: sp.Expr, variance: sp.Expr) -> sp.Expr:
+    r""":math:`\mathbb E[z^k]` for :math:`z\sim\mathcal N(\mu,v)`.
+
+    :math:`\sum_{j\ \mathrm{even}}\binom kj\mu^{k-j}v^{j/2}(j-1)!!` (the Gaussian raw moments; the
+    tests check them against :func:`standard_normal_moment` and ``sympy.stats``).
+    """
+    return sp.Add(
+        *[
+            sp.binomial(k, j) * mean ** (k - j) * variance ** (j // 2) * sp.factorial2(j - 1)
+            for j in range(0, k + 1, 2)
+        ]
+    )
 
 
 def normal_logpdf(y: sp.Expr, mean: sp.Expr, variance: sp.Expr) -> sp.Expr:
@@ -46,13 +70,14 @@ def standard_normal_moment(k: int) -> sp.Expr:
     return sp.sympify(moment(Normal("u", 0, 1), k))
 
 
-def expectation(f: sp.Expr, var: sp.Symbol, mean: sp.Expr, std: sp.Expr) -> sp.Expr:
-    r""":math:`E[f(z)]` for :math:`z\sim\mathcal N(\mu,\sigma^2)` and ``f`` a polynomial in ``var``.
+def expectation(f: sp.Expr, var: sp.Symbol, mean: sp.Expr, variance: sp.Expr) -> sp.Expr:
+    r""":math:`E[f(z)]` for :math:`z\sim\mathcal N(\mu,v)` and ``f`` a polynomial in ``var``.
 
-    Substitutes :math:`z=\mu+\sigma u`, expands in :math:`u` and replaces :math:`u^k` by the
-    standard-normal moment :math:`M_k`. ``std`` is the standard deviation :math:`\sigma`.
+    Substitutes :math:`z=\mu+\sqrt v\,u`, expands in :math:`u` and replaces :math:`u^k` by the
+    standard-normal moment :math:`M_k`. ``variance`` is :math:`v` (pass ``s**2`` for a positive
+    standard deviation ``s``: sympy reduces :math:`\sqrt{s^2}` to ``s``).
     """
-    g = sp.expand(f.subs(var, mean + std * u))
+    g = sp.expand(f.subs(var, mean + sp.sqrt(variance) * u))
     poly = sp.Poly(g, u)
     return sp.expand(sum(coeff * standard_normal_moment(k) for (k,), coeff in poly.terms()))
 

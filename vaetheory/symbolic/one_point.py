@@ -70,8 +70,8 @@ def derive_one_point() -> OnePointVAE:
     log_q = normal_logpdf(z, m, s**2)
 
     # ELBO = E_q[log p(x|z)] - KL(q || p(z)), each expectation integrated against q.
-    reconstruction = expectation(log_lik, z, m, s)
-    kl_prior = sp.collect(expectation(log_q - log_prior, z, m, s), s)
+    reconstruction = expectation(log_lik, z, m, s**2)
+    kl_prior = sp.collect(expectation(log_q - log_prior, z, m, s**2), s)
     elbo_derived = sp.expand(reconstruction - kl_prior)
     elbo = elbo_presented()
 
@@ -86,7 +86,7 @@ def derive_one_point() -> OnePointVAE:
     post_mean = sp.factor(sp.cancel(quad.coeff_monomial(z) * post_var))
     # KL(q || N(mu, tau)) integrated against q with placeholders mu, tau, then the posterior's put in
     mu, tau = sp.Symbol("mu", real=True), sp.Symbol("tau", positive=True)
-    kl_generic = expectation(log_q - normal_logpdf(z, mu, tau), z, m, s)
+    kl_generic = expectation(log_q - normal_logpdf(z, mu, tau), z, m, s**2)
     kl_generic_closed = ((s**2 + (m - mu) ** 2) / tau - 1 - sp.log(s**2 / tau)) / 2
     kl_post = kl_generic_closed.subs({mu: post_mean, tau: post_var})
     gap = log_marginal - elbo

@@ -93,8 +93,8 @@ def analyse_sigma_star() -> SigmaStarAnalysis:
     second_line = (lam - sp.Rational(1, 2)) * s**2 - sp.log(s)
     sigma_claimed = (2 * (lam - sp.Rational(1, 2))) ** sp.Rational(-1, 2)
     # The ELBO with the prior's -s^2/2 entering with a + sign: E_q[log p(z)] -> its s^2 term flipped.
-    prior_term = expectation(normal_logpdf(z, 0, 1), z, 0, s)  # -log(2 pi)/2 - s^2/2
-    entropy = -expectation(normal_logpdf(z, 0, s**2), z, 0, s)  # log(2 pi e s^2)/2
+    prior_term = expectation(normal_logpdf(z, 0, 1), z, 0, s**2)  # -log(2 pi)/2 - s^2/2
+    entropy = -expectation(normal_logpdf(z, 0, s**2), z, 0, s**2)  # log(2 pi e s^2)/2
     flipped = sp.expand(sp.expand_log(rec + prior_term.subs(s**2, -(s**2)) + entropy))
     # for lambda > 1/2, i.e. lambda' > 0: solve with lambda = lambda' + 1/2, lambda' positive
     above_half = {lam: lam_prime + sp.Rational(1, 2)}

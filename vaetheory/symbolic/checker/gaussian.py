@@ -18,6 +18,8 @@ from __future__ import annotations
 import sympy as sp
 
 from vaetheory.symbolic.checker.bounded import run_isolated
+from vaetheory.symbolic.gaussian import gaussian_log_density, gaussian_raw_moment
+from vaetheory.symbolic.gaussian import normal_pdf as gaussian_density
 
 
 class GaussianDensity(sp.Function):
@@ -75,29 +77,6 @@ class KLDivergence(sp.Function):
     def _latex(self, printer):
         m1, v1, m2, v2 = (printer._print(a) for a in self.args)
         return rf"\mathrm{{KL}}\left(\mathcal{{N}}({m1}, {v1}) \,\middle\|\, \mathcal{{N}}({m2}, {v2})\right)"
-
-
-def gaussian_log_density(x, mean, variance) -> sp.Expr:
-    r""":math:`\log\mathcal N(x;\mu,v) = -\tfrac12\log(2\pi v) - (x-\mu)^2/(2v)`."""
-    return -sp.log(2 * sp.pi * variance) / 2 - (x - mean) ** 2 / (2 * variance)
-
-
-def gaussian_density(x, mean, variance) -> sp.Expr:
-    r""":math:`\mathcal N(x;\mu,v) = (2\pi v)^{-1/2}\exp(-(x-\mu)^2/(2v))`."""
-    return sp.exp(-((x - mean) ** 2) / (2 * variance)) / sp.sqrt(2 * sp.pi * variance)
-
-
-def gaussian_raw_moment(k: int, mean, variance) -> sp.Expr:
-    r""":math:`\mathbb E[z^k]` for :math:`z\sim\mathcal N(\mu,v)`.
-
-    :math:`\sum_{j\ \mathrm{even}}\binom kj\mu^{k-j}v^{j/2}(j-1)!!` (the Gaussian raw moments).
-    """
-    return sp.Add(
-        *[
-            sp.binomial(k, j) * mean ** (k - j) * variance ** (j // 2) * sp.factorial2(j - 1)
-            for j in range(0, k + 1, 2)
-        ]
-    )
 
 
 def _positive_factor(f: sp.Expr) -> bool:
