@@ -177,7 +177,7 @@ def test_cli_mnist_without_data_dir_exits_2(tmp_path, capsys):
 
 
 def test_figure_grids_lay_out_every_configuration_and_mode(study):
-    # the saving path (PDF, PNG, sidecar with provenance) is covered by tests/test_figures_cli.py
+    # the saving path (PDF, PNG, sidecar with provenance) is covered by tests/figures/test_figures_cli.py
     import matplotlib.pyplot as plt
 
     from vaetheory.plots import thesis as plots

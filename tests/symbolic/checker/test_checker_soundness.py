@@ -132,3 +132,29 @@ def test_strict_exits_1_unless_every_step_is_proved(capsys, tmp_path):
         assert main(["check", str(numeric), "--strict"]) == 1
     assert main(["check", str(proved), "--strict"]) == 0
     assert "proved symbolically" in capsys.readouterr().out
+
+
+RELATIONAL = (
+    "# positive: v, S, xi\n# assume: v >= xi\nMORE# variables: v\n"
+    "L = -log(v)/2 - S/(2*v)\n-1/(2*v) + S/(2*v**2) = 0\nv = S\n"
+)
+
+
+def test_a_root_below_a_relational_bound_of_its_symbol_fails():
+    # v = S solves the condition, but `assume: v >= xi` is broken wherever S < xi
+    step = check_derivation(RELATIONAL.replace("MORE", "")).steps[2]
+    assert step.verdict == "fails" and "bound declared for v" in step.reason
+    values = step.counterexample["values"]
+    assert values["S"] < values["xi"]
+    # with S >= xi declared too, the value respects the bound and the step holds
+    good = check_derivation(RELATIONAL.replace("MORE", "# assume: S >= xi\n"))
+    assert [s.verdict for s in good.steps] == ["holds", "holds", "holds"]
+
+
+def test_relational_assumptions_count_in_a_solve_steps_domain():
+    # Lucas et al.'s w = sqrt(S - v) is positive only because S > v is declared
+    text = "# positive: w, v, S\nASSUME# variables: w\nL = -log(w**2 + v)/2 - S/(2*(w**2 + v))\n"
+    text += "-w/(w**2 + v) + S*w/(w**2 + v)**2 = 0\nw = sqrt(S - v)\n"
+    assert check_derivation(text.replace("ASSUME", "# assume: S > v\n")).all_hold
+    bare = check_derivation(text.replace("ASSUME", "")).steps[2]
+    assert bare.verdict == "fails" and "not always positive" in bare.reason

@@ -275,7 +275,7 @@ def test_same_seed_gives_same_data(cheap_runs):
 
 
 def test_readme_figures_exist_and_were_made_by_the_command_it_states():
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     section = (root / "README.md").read_text().split("## Figures", 1)[1].split("\n## ", 1)[0]
     images = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", section)
     stated = re.search(r"were made by `(vaetheory figures [^`]+)`", section).group(1)
