@@ -36,6 +36,14 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--overwrite", action="store_true", help="replace the run in --out")
     parser.add_argument("--no-figures", action="store_true", help="write the numbers only")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help=(
+            "where to train: cpu (default) or cuda / cuda:N (evaluation stays float64 on the CPU; CUDA "
+            "draws other minibatches and noise than the CPU from the same seed)"
+        ),
+    )
     parser.set_defaults(func=run)
 
 
@@ -54,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         raise ValueError("--out DIR is required")
     check_int("--seed", args.seed, low=0, high=2**63 - 1)
+    from vaetheory.empirical.training import check_device
+
+    device = str(check_device(args.device, name="--device"))
     if args.resume and args.overwrite:
         raise ValueError("give --resume (continue the run) or --overwrite (replace it), not both")
     result = run_experiment(
@@ -64,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         overwrite=args.overwrite,
         data=args.data,
+        device=device,
     )
     out = result["out_dir"]
     written = []

@@ -74,10 +74,10 @@ def test_cuda_without_cuda_exits_2_naming_device(monkeypatch, capsys, tmp_path):
     assert main(["experiment", "floors", "--out", str(out), "--device", "tpu"]) == 2
     assert "--device must be cpu or cuda" in capsys.readouterr().err
     assert not out.exists()  # refused before the output directory is made
-    with pytest.raises(ValueError, match="^device cuda: no CUDA device"):
+    with pytest.raises(ValueError, match=r"^device cuda: no CUDA device"):
         E.run_experiment("floors", out, settings=E.get_experiment("floors").TINY, device="cuda")
     assert not out.exists()
-    with pytest.raises(ValueError, match="^device cuda:0: no CUDA device"):
+    with pytest.raises(ValueError, match=r"^device cuda:0: no CUDA device"):
         _train(1, device="cuda:0")
 
 

@@ -3,7 +3,7 @@
 ``EXPERIMENTS`` maps each name to its module; every module defines ``NAME``, ``Settings`` with
 ``DEFAULT``, ``QUICK`` and ``TINY`` (the tests' sizes) and
 ``run(out_dir, *, settings=None, quick=False, seed=0, resume=False, overwrite=False, progress=True,
-data=...)``, which trains, evaluates, writes ``DIR/results.json``, ``DIR/runs/<name>.json`` and
+data=..., device="cpu")``, which trains, evaluates, writes ``DIR/results.json``, ``DIR/runs/<name>.json`` and
 ``DIR/summary.md`` and returns the results (with ``details`` and ``verdicts``). Figures are drawn
 by :mod:`vaetheory.figures.experiments` (the library draws nothing). The command line is
 ``vaetheory experiment NAME --out DIR``.

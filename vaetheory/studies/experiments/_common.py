@@ -41,7 +41,7 @@ import torch
 from vaetheory._validation import check_int
 from vaetheory.empirical.model import GaussianVAE
 from vaetheory.empirical.sweep import StackedVAE, SweepRun, _draw, check_runs
-from vaetheory.empirical.training import flush_denormals
+from vaetheory.empirical.training import check_device, flush_denormals
 from vaetheory.rundir import RunDirectory
 
 #: share of points called "the top" in the concentration statistic
@@ -176,11 +176,12 @@ def _stop_reason(config, state, x_train: np.ndarray, what: str, step: int) -> di
 class _SingleVAE(torch.nn.Module):
     """One run with :class:`StackedVAE`'s interface but no ``vmap`` (faster for a stack of one)."""
 
-    def __init__(self, run: SweepRun, dtype: torch.dtype):
+    def __init__(self, run: SweepRun, dtype: torch.dtype, device: str | torch.device = "cpu"):
         super().__init__()
         from vaetheory.empirical.model import build_model
 
-        self.model = build_model(run.config, run.seed).to(dtype)
+        # drawn on the CPU (the initial weights from the seed alone, as StackedVAE does), then moved
+        self.model = build_model(run.config, run.seed).to(dtype).to(device)
         self.model.train()
         self.stacked = _Leading(self.model)
 
@@ -234,19 +235,29 @@ def train_group(
     lr: float,
     eval_steps: Sequence[int],
     evaluate: Callable[[int, GaussianVAE], dict[str, Any]],
+    device: str | torch.device = "cpu",
 ) -> list[GroupOutcome]:
     """Train ``runs`` stacked (module docstring) and call ``evaluate(k, model)`` at ``eval_steps``.
 
     Each curve point is ``{"step": s, **evaluate(k, model)}`` with the parameters after ``s`` Adam
     steps (step 0 is the initialisation when 0 is in ``eval_steps``).
+
+    ``device`` (:func:`~vaetheory.empirical.training.check_device`, default the CPU) holds the data,
+    the stacked weights, each run's generator and Adam's state; ``evaluate`` gets a float64 CPU
+    model and the returned states are on the CPU. The initial weights are drawn on the CPU from each
+    run's seed (the same on every device); the minibatches and the noise come from a generator on
+    ``device``, and CUDA's generator draws other numbers than the CPU's from the same seed, so a
+    CUDA run is a different (equally seeded) run, not the CPU run's numbers. On the CPU the results
+    are those of this function before it took ``device`` (tested).
     """
     runs = check_runs(runs)
+    device = check_device(device, name="device")
     dtype = torch.float32
-    x = torch.as_tensor(x_train, dtype=dtype)
+    x = torch.as_tensor(x_train, dtype=dtype).to(device)
     n, q = x.shape[0], runs[0].config.latent_dim
     batch_size = min(batch_size, n)
-    model = StackedVAE(runs, dtype) if len(runs) > 1 else _SingleVAE(runs[0], dtype)
-    gens = [torch.Generator().manual_seed(run.seed) for run in runs]
+    model = StackedVAE(runs, dtype, device) if len(runs) > 1 else _SingleVAE(runs[0], dtype, device)
+    gens = [torch.Generator(device=device).manual_seed(run.seed) for run in runs]
     params = list(model.stacked.parameters())
     opt = torch.optim.Adam(params, lr=lr, foreach=True)
     K = len(runs)
@@ -271,15 +282,17 @@ def train_group(
         opt.zero_grad(set_to_none=False)
         per_run.sum().backward()
         loss_ok = torch.isfinite(per_run.detach())
-        grad_ok = torch.ones(K, dtype=torch.bool)
+        grad_ok = torch.ones(K, dtype=torch.bool, device=device)
         for p in params:
             grad_ok &= torch.isfinite(p.grad).reshape(K, -1).all(dim=1)
+        # one transfer of 2K booleans per step (the stop test needs them on the host)
+        loss_ok, grad_ok = torch.stack([loss_ok, grad_ok]).cpu()
         for k in range(K):
             if stopped[k] is None and not (loss_ok[k] and grad_ok[k]):
                 what = "loss (negative ELBO)" if not loss_ok[k] else "gradient of the loss"
                 stopped[k] = _stop_reason(runs[k].config, model.state_dict_of(k), x_train, what, step)
-        frozen = torch.tensor([s is not None for s in stopped])
-        if frozen.any():
+        if any(s is not None for s in stopped):
+            frozen = torch.tensor([s is not None for s in stopped], device=device)
             with torch.no_grad():
                 for p in params:
                     p.grad[frozen] = 0.0
@@ -289,7 +302,20 @@ def train_group(
         opt.step()
         if step in wanted:
             record(step)
-    return [GroupOutcome(curve=curves[k], stopped=stopped[k], state=model.state_dict_of(k)) for k in range(K)]
+    return [
+        GroupOutcome(curve=curves[k], stopped=stopped[k], state=_on_cpu(model.state_dict_of(k)))
+        for k in range(K)
+    ]
+
+
+def _on_cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with every tensor on the CPU (the tensors themselves when they already are)."""
+    return {name: t.cpu() for name, t in state.items()}
+
+
+def experiment_device(device: str | torch.device) -> torch.device:
+    """An experiment's ``device`` checked (:func:`~vaetheory.empirical.training.check_device`; errors name it)."""
+    return check_device(device, name="device")
 
 
 def open_run_directory(

@@ -65,6 +65,7 @@ def run(
     overwrite: bool = False,
     progress: bool = True,
     data: str = "digits",
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Run the experiment into ``out_dir`` (files as in ``unbounded_training.run``)."""
     from vaetheory._validation import check_int
@@ -75,8 +76,13 @@ def run(
     if data != "digits":
         raise ValueError(f"--data: {NAME} runs on 'digits' (dequantised); got {data!r}")
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    device = C.experiment_device(device)
     s = settings if settings is not None else (QUICK if quick else DEFAULT)
     record = {"experiment": NAME, "settings": s.to_dict(), "seed": seed, "data": data}
+    if device.type != "cpu":
+        # another device draws other minibatches and noise: a resume must run where the run began
+        # (CPU runs keep the record they always had, so their directories still resume)
+        record["device"] = str(device)
     run_dir = C.open_run_directory(
         out_dir, experiment=NAME, record=record, resume=resume, overwrite=overwrite
     )
@@ -119,6 +125,7 @@ def run(
                 batch_size=s.batch_size,
                 lr=s.lr,
                 eval_steps=eval_steps,
+                device=device,
                 evaluate=lambda k, model: C.evaluate_run(model, x_train, x_heldout, k=s.k, seed=seed + 1),
             )
             for (name, sweep_run), outcome in zip(runs, outcomes):
@@ -146,7 +153,10 @@ def run(
                 progress,
             )
         ordered = [records[n] for n in names_all]
-        prov = provenance(seed=seed, parameters={"experiment": NAME, **record["settings"], "data": data})
+        prov = provenance(
+            seed=seed,
+            parameters={"experiment": NAME, **record["settings"], "data": data, "device": str(device)},
+        )
         results = {
             "experiment": NAME,
             "runs": [

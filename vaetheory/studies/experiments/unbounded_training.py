@@ -143,12 +143,15 @@ def run(
     overwrite: bool = False,
     progress: bool = True,
     data: str = "digits",
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Run the experiment into ``out_dir``; return the ``results.json`` value (also written).
 
     ``DIR/runs/<name>.json`` holds each run's full record (written atomically when its group
     finishes; ``resume=True`` skips finished groups), ``DIR/results.json`` the schema of the README
-    and ``DIR/summary.md`` the verdicts.
+    and ``DIR/summary.md`` the verdicts. ``device`` (``"cpu"``, the default, or ``"cuda"``/``"cuda:N"``)
+    trains there (:func:`~vaetheory.studies.experiments._common.train_group`); evaluation runs in
+    float64 on the CPU. A non-CPU device is part of ``experiment.json`` (a resume must use it).
     """
     from vaetheory._validation import check_int
     from vaetheory.provenance import provenance
@@ -156,8 +159,13 @@ def run(
     if data != "digits":
         raise ValueError(f"--data: {NAME} runs on 'digits' (dequantised and raw); got {data!r}")
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
+    device = C.experiment_device(device)
     s = settings if settings is not None else (QUICK if quick else DEFAULT)
     record = {"experiment": NAME, "settings": s.to_dict(), "seed": seed, "data": data}
+    if device.type != "cpu":
+        # another device draws other minibatches and noise: a resume must run where the run began
+        # (CPU runs keep the record they always had, so their directories still resume)
+        record["device"] = str(device)
     run_dir = C.open_run_directory(
         out_dir, experiment=NAME, record=record, resume=resume, overwrite=overwrite
     )
@@ -185,6 +193,7 @@ def run(
                 batch_size=s.batch_size,
                 lr=group["lr"],
                 eval_steps=eval_steps,
+                device=device,
                 evaluate=lambda k, model, xt=x_train, xh=x_heldout: C.evaluate_run(
                     model, xt, xh, k=s.k, seed=seed + 1
                 ),
@@ -220,7 +229,10 @@ def run(
                 progress,
             )
         ordered = [records[name] for group in groups for name, _ in group["runs"]]
-        prov = provenance(seed=seed, parameters={"experiment": NAME, **record["settings"], "data": data})
+        prov = provenance(
+            seed=seed,
+            parameters={"experiment": NAME, **record["settings"], "data": data, "device": str(device)},
+        )
         results = {
             "experiment": NAME,
             "runs": [
