@@ -115,6 +115,27 @@ class StepChecker(Judge):
         res.reason += self.under_text
         return res
 
+    def judge_domain(self, var, value, line, deadline):
+        """The value's assumptions, under the relational ones (``assume: S > v`` makes sqrt(S - v) real).
+
+        When ``var`` itself carries a bound (``assume: v >= xi``), the value must respect it too: its
+        excess over the bound is judged against the gap symbol's assumption.
+        """
+        if not self.under:
+            return super().judge_domain(var, value, line, deadline)
+        others = {k: e for k, e in self.under.items() if k != var}
+        res = super().judge_domain(var, value.xreplace(others), line, deadline)
+        if res is None and var in self.under:
+            gap = [s for s in self.under[var].free_symbols if s.name == f"{var.name}_minus_bound"]
+            if gap:
+                excess = (value - (self.under[var] - gap[0])).xreplace(others)
+                res = super().judge_domain(gap[0], excess, line, deadline)
+                if res is not None:
+                    res.reason = f"{var} = {value} may break the bound declared for {var}: {res.reason}"
+        if res is not None:
+            res.reason += self.under_text
+        return res
+
     def check(self, step: ParsedStep) -> StepVerdict:
         seconds = self.settings.step_timeout
         if self.settings.total_deadline is not None:
