@@ -171,3 +171,38 @@ s^2 &= VALUE"""
 def test_identity_corrections_are_simplified():
     step = check_derivation(_tex(r"\log(s^2) + \log(s^4) &= 7 \log s")).steps[0]
     assert step.verdict == "fails" and step.corrected in ("6*log(s)", "log(s**6)")
+
+
+STAR = (
+    "% positive: sigma_star, lam\n% variables: sigma_star\n\\begin{align*}\n"
+    "L &= -(\\lambda + \\frac{1}{2}) (\\sigma^*)^2 + \\log \\sigma^* \\\\\n"
+    "-(2\\lambda + 1)\\sigma^* + \\frac{1}{\\sigma^*} &= 0 \\\\\n"
+    "\\sigma^* &= \\frac{1}{\\sqrt{2\\lambda}}\n\\end{align*}\n"
+)
+
+
+def test_counterexample_points_are_given_in_the_inputs_notation(capsys, tmp_path):
+    import json
+
+    step = check_derivation(STAR).steps[2]
+    assert step.verdict == "fails"
+    cex = step.counterexample
+    # JSON keeps the plain names and adds the LaTeX ones, with the same numbers
+    assert set(cex["values"]) == {"lam", "sigma_star"}
+    assert cex["values_latex"] == {"\\lambda": cex["values"]["lam"], "\\sigma^*": cex["values"]["sigma_star"]}
+    path = tmp_path / "d.tex"
+    path.write_text(STAR, encoding="utf-8")
+    assert main(["check", str(path)]) == 1
+    shown = [ln for ln in capsys.readouterr().out.splitlines() if "counterexample:" in ln]
+    assert shown and "\\sigma^* = " in shown[0] and "\\lambda = " in shown[0]
+    assert "sigma_star =" not in shown[0] and "lam =" not in shown[0]
+    assert main(["check", str(path), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)["steps"][2]["counterexample"]
+    assert "sigma_star" in data["values"] and "\\sigma^*" in data["values_latex"]
+    report = [ln for ln in check_derivation(STAR).to_latex().splitlines() if "counterexample:" in ln]
+    assert "$\\sigma^* = " in report[0] and "sigma\\_star" not in report[0]  # math mode, as written
+    # a plain derivation's counterexample stays in its plain names
+    plain = "# positive: s, lam\n# variables: s\nL = -(lam + 1/2)*s**2 + log(s)\n"
+    plain += "-(2*lam + 1)*s + 1/s = 0\ns = 1/sqrt(2*lam)\n"
+    out = check_derivation(plain).to_text()
+    assert "counterexample: at lam = " in out

@@ -74,17 +74,36 @@ def _fmt(x: float | str) -> str:
     return x if isinstance(x, str) else f"{x:.6g}"
 
 
-def _counterexample_text(cex: dict[str, Any]) -> str:
-    values = ", ".join(f"{k} = {_fmt(v)}" for k, v in cex["values"].items())
+def _point(values: dict[str, Any], latex: bool) -> str:
+    if latex:  # the input's LaTeX names, each assignment in math mode for the LaTeX report
+        return ", ".join(f"${k} = {_fmt(v)}$" for k, v in values.items())
+    return ", ".join(f"{k} = {_fmt(v)}" for k, v in values.items())
+
+
+def _counterexample_text(cex: dict[str, Any], notation: str = "plain", math: bool = False) -> str:
+    """The counterexample; with ``notation="latex"`` its point uses the input's LaTeX names.
+
+    ``math`` (the LaTeX report) wraps each LaTeX assignment in ``$...$``; the text report prints
+    ``\\sigma^* = 0.5`` as the user wrote the symbol.
+    """
+    tex = notation == "latex" and "values_latex" in cex
+
+    def point(key: str) -> str:
+        if not tex:
+            return _point(cex[key], False)
+        vals = cex[f"{key}_latex"]
+        return _point(vals, True) if math else ", ".join(f"{k} = {_fmt(v)}" for k, v in vals.items())
+
+    values = point("values")
     text = f"at {values}: " if values else ""
     if "other_values" in cex:
-        other = ", ".join(f"{k} = {_fmt(v)}" for k, v in cex["other_values"].items())
+        other = point("other_values")
         return (
             f"{text}LHS - RHS = {_fmt(cex['difference'])}, but with {other} it is "
             f"{_fmt(cex['other_difference'])}: the gap depends on the variables, so it is no constant"
         )
     if "condition" in cex:
-        return f"{text}{cex['condition']}"
+        return f"{text}{cex['condition_latex'] if tex and 'condition_latex' in cex else cex['condition']}"
     return f"{text}LHS = {_fmt(cex['lhs'])}, RHS = {_fmt(cex['rhs'])}, difference {_fmt(cex['difference'])}"
 
 
@@ -101,7 +120,7 @@ def render_text(check: DerivationCheck) -> str:
         for ev in s.evaluated:
             lines.append(f"    evaluated: {ev['term']} = {ev['value']}")
         if s.counterexample:
-            lines.append(f"    counterexample: {_counterexample_text(s.counterexample)}")
+            lines.append(f"    counterexample: {_counterexample_text(s.counterexample, check.format)}")
         if s.corrected:  # in the input's notation: LaTeX for a LaTeX derivation
             shown = s.corrected_latex if check.format == "latex" and s.corrected_latex else s.corrected
             lines.append(f"    corrected: {shown}")
@@ -131,6 +150,29 @@ def _tex_escape(text: str) -> str:
     return "".join(out)
 
 
+def _counterexample_latex(cex: dict[str, Any], notation: str) -> str:
+    """The counterexample for the LaTeX report: names in math mode (the input's names), prose as text."""
+    if notation != "latex" or "values_latex" not in cex:
+        return _tex_escape(_counterexample_text(cex))
+    head = f"at {_point(cex['values_latex'], True)}: " if cex["values"] else ""
+    if "other_values" in cex:
+        other = _point(cex["other_values_latex"], True)
+        return head + (
+            f"LHS - RHS = {_fmt(cex['difference'])}, but with {other} it is {_fmt(cex['other_difference'])}"
+            f": the gap depends on the variables, so it is no constant"
+        )
+    if "condition" in cex:
+        cond, tex = cex["condition"], cex.get("condition_latex", cex["condition"])
+        name = next((k for k in cex["values"] if cond.startswith(f"{k} = ")), None)
+        if name is not None and tex != cond:  # the leading name in math mode, the rest as text
+            lead = tex[: len(tex) - len(cond) + len(name)]
+            return head + f"${lead}$" + _tex_escape(cond[len(name) :])
+        return head + _tex_escape(cond)
+    return head + _tex_escape(
+        f"LHS = {_fmt(cex['lhs'])}, RHS = {_fmt(cex['rhs'])}, difference {_fmt(cex['difference'])}"
+    )
+
+
 def render_latex(check: DerivationCheck) -> str:
     """A complete LaTeX document (article class, amsmath) listing the verdicts."""
     title = _tex_escape(check.title or "Derivation check")
@@ -158,7 +200,7 @@ def render_latex(check: DerivationCheck) -> str:
         for e in s.evaluated:
             body.append(rf"\\ evaluated: \texttt{{{_tex_escape(e['term'])}}} $= {e['latex']}$")
         if s.counterexample:
-            body.append(rf"\\ counterexample: {_tex_escape(_counterexample_text(s.counterexample))}")
+            body.append(rf"\\ counterexample: {_counterexample_latex(s.counterexample, check.format)}")
         if s.corrected_latex:
             body.append(rf"\\ corrected: $\displaystyle {s.corrected_latex}$")
     body.append(r"\end{enumerate}")

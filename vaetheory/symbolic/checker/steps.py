@@ -181,12 +181,37 @@ class StepChecker(Judge):
             corrected_tex = (
                 f"{sp.latex(lhs, symbol_names=latex_names)} = {tex_rhs}" if lhs is not None else tex_rhs
             )
+        if cex is not None:
+            cex = self._latex_counterexample(cex, latex_names)
         return StepVerdict(
             line=step.line, column=step.column, text=step.text, kind=kind, verdict=verdict, reason=reason,
             evidence=evidence, counterexample=cex, corrected=corrected_str, corrected_latex=corrected_tex,
             evaluated=tuple(evaluated), numeric=None if numeric is None else numeric.to_dict(),
             follows_from_previous=local, true_of_start=glob,
         )  # fmt: skip
+
+    @staticmethod
+    def _latex_counterexample(cex: dict, latex_names: dict) -> dict:
+        """``cex`` with ``values_latex`` (and ``other_values_latex``): the point in the input's notation.
+
+        The plain ``values`` stay as they are; each name is keyed by how the derivation wrote it
+        (``sigma_star`` -> ``\\sigma^*``), or by sympy's LaTeX for a name the input did not write.
+        """
+        by_name = {sym.name: tex for sym, tex in latex_names.items()}
+        out = dict(cex)
+        for key in ("values", "other_values"):
+            if key in cex:
+                out[f"{key}_latex"] = {
+                    by_name.get(k) or sp.latex(sp.Symbol(k)): v for k, v in cex[key].items()
+                }
+        cond = cex.get("condition")
+        if isinstance(cond, str):  # "sigma_star = 0.8 is a root ...": its leading name as written
+            for name in cex.get("values", {}):
+                if cond.startswith(f"{name} = "):
+                    cond = (by_name.get(name) or sp.latex(sp.Symbol(name))) + cond[len(name) :]
+                    break
+            out["condition_latex"] = cond
+        return out
 
     def _evaluated(self, step: ParsedStep, deadline: Deadline) -> list[dict[str, str]]:
         out = []
