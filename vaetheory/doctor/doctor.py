@@ -657,13 +657,19 @@ class Doctor:
             if inf is not None:
                 margin = last - inf
                 numbers["loss_margin"] = margin
-                text += (
-                    f".\nWith the floor xi = "
-                    f"{self.floor_variance if self.floor_variance is not None else 'logged'}"
-                    f" the loss cannot go below {inf:.6g} (-(d/2) log(2 pi xi) per point, theory "
-                    f"section 2): a "
-                    f"negative loss is normal down to there; you are {margin:.4g} above it."
-                )
+                if self.floor_variance is not None:
+                    why = (
+                        f"With the floor xi = {self.floor_variance} the loss cannot go below {inf:.6g} "
+                        "(-(d/2) log(2 pi xi) per point, theory section 2)"
+                    )
+                elif self._loss_infimum is not None:
+                    why = f"The loss cannot go below {inf:.6g} (the smallest value its audit measured)"
+                else:
+                    why = (
+                        f"With the logged bound the loss cannot go below {inf:.6g} "
+                        "(-(d/2) log(2 pi xi) per point, theory section 2)"
+                    )
+                text += f".\n{why}: a negative loss is normal down to there; you are {margin:.4g} above it."
                 if low < inf - LOSS_RTOL * (1.0 + abs(inf)):
                     text += f" Your lowest loss is BELOW it by {inf - low:.4g}: the floor is not in effect."
             else:
