@@ -205,8 +205,21 @@ def draw_training_runs(
             ll = np.asarray(run["max_point_loglik"], dtype=np.float64)
             line = {**MEASURED_LINE, "marker": None}
             ax_ll.plot(steps, ll, color=color, gid=gid, label=run["label"], **line)
+            if _floored(run) and run.get("floor") is not None and len(steps) and np.isfinite(ll[-1]):
+                direct_label(ax_ll, steps[-1], ll[-1], xi_label(run["floor"]), color, fontsize=7)
             if run.get("bound") is not None:
                 ax_ll.axhline(run["bound"], color=color, gid=gid, **BOUND_LINE)
+                if _floored(run) and run.get("floor") is not None and len(steps):
+                    # the floors' blues are close: name each bound where it starts
+                    direct_label(
+                        ax_ll,
+                        steps[0],
+                        run["bound"],
+                        xi_label(run["floor"]),
+                        color,
+                        va="bottom",
+                        xytext=(0, 1),
+                    )
             if run.get("stopped_at") is not None and len(steps):
                 ax_ll.plot(steps[-1], ll[-1], "x", color=color, gid=gid, markersize=6)
             mv = [(s, v) for s, v in zip(steps, run["min_variance"]) if v is not None]
