@@ -163,9 +163,7 @@ def draw_reproduction_figures(reproduction, out_dir: str | Path) -> list[Path]:
         spectrum = np.asarray(reproduction.spectrum)
         measured = [(c.config, c.policy, c.latent, c.effective_variance, c.active_units) for c in fixed]
         # learned sigma(x): beta = 1 times the mean learned variance (the threshold needs a fixed sigma)
-        measured += [
-            (c.config, c.policy, c.latent, c.mean_decoder_variance, c.active_units) for c in learned
-        ]
+        measured += [(c.config, c.policy, c.latent, c.mean_decoder_variance, c.active_units) for c in learned]
         ts = [m[3] for m in measured]
         thresholds = np.logspace(np.log10(min(ts)) - 1, np.log10(max(ts)) + 1, 400)
         predicted = {q: predicted_active_curve(spectrum, q, thresholds) for q in latents}
