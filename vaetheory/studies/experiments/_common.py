@@ -388,3 +388,37 @@ def fmt(value: float | None, spec: str = ".4g") -> str:
 
 def path_str(path: Path | str) -> str:
     return str(path)
+
+
+def stopped_checks(records: list[dict], prediction: str) -> list[dict[str, Any]]:
+    """One "trained to the end" statement (no verdict) for every run that broke down."""
+    return [
+        {
+            "claim": f"{r['name']}: trained to the end",
+            "prediction": prediction,
+            "measured": r["stopped"]["reason"],
+            "holds": None,
+        }
+        for r in records
+        if r["stopped"] is not None
+    ]
+
+
+def verdict_lines(checks: list[dict]) -> list[str]:
+    """``summary.md``'s verdicts: one line per statement, theory beside measurement."""
+    lines = []
+    for c in checks:
+        verdict = {True: "agrees", False: "DISAGREES", None: "no prediction"}[c["holds"]]
+        lines.append(f"- **{verdict}**: {c['claim']}. Theory: {c['prediction']}. Measured: {c['measured']}.")
+    return lines
+
+
+def disagreement_lines(checks: list[dict]) -> list[str]:
+    """``summary.md``'s closing count of the statements the runs contradict."""
+    disagree = [c for c in checks if c["holds"] is False]
+    return [
+        "",
+        f"{len(disagree)} of {sum(c['holds'] is not None for c in checks)} checked statements disagree with the theory"
+        + (": " + "; ".join(c["claim"] for c in disagree) + "." if disagree else "."),
+        "",
+    ]

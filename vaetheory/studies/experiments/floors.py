@@ -227,16 +227,7 @@ def verdicts(records: list[dict], s: Settings) -> list[dict[str, Any]]:
                     "holds": g is not None and g < 0.1 * xi,
                 }
             )
-    for r in records:
-        if r["stopped"] is not None:
-            out.append(
-                {
-                    "claim": f"{r['name']}: trained to the end",
-                    "prediction": "(none)",
-                    "measured": r["stopped"]["reason"],
-                    "holds": None,
-                }
-            )
+    out += C.stopped_checks(records, "(none)")
     return out
 
 
@@ -265,14 +256,6 @@ def summary(records: list[dict], checks: list[dict], s: Settings, seed: int) -> 
                 f"(its bound {best['bound']:.1f}; largest training value {C.fmt(best['train_loglik_max_all'], '.1f')})."
             )
     lines += ["", "## Theory against the runs", ""]
-    for c in checks:
-        verdict = {True: "agrees", False: "DISAGREES", None: "no prediction"}[c["holds"]]
-        lines.append(f"- **{verdict}**: {c['claim']}. Theory: {c['prediction']}. Measured: {c['measured']}.")
-    disagree = [c for c in checks if c["holds"] is False]
-    lines += [
-        "",
-        f"{len(disagree)} of {sum(c['holds'] is not None for c in checks)} checked statements disagree with the theory"
-        + (": " + "; ".join(c["claim"] for c in disagree) + "." if disagree else "."),
-        "",
-    ]
+    lines += C.verdict_lines(checks)
+    lines += C.disagreement_lines(checks)
     return "\n".join(lines)

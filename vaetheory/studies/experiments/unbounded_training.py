@@ -416,16 +416,7 @@ def verdicts(records: list[dict], s: Settings) -> list[dict[str, Any]]:
                 "holds": bool(raw["constant_pixels"]) and on_constant,
             }
         )
-    for r in records:
-        if r["stopped"] is not None:
-            out.append(
-                {
-                    "claim": f"{r['name']}: trained to the end",
-                    "prediction": "(no prediction: a learned variance may break down numerically)",
-                    "measured": r["stopped"]["reason"],
-                    "holds": None,
-                }
-            )
+    out += C.stopped_checks(records, "(no prediction: a learned variance may break down numerically)")
     return out
 
 
@@ -450,9 +441,7 @@ def summary(records: list[dict], checks: list[dict], s: Settings, seed: int) -> 
             f"{'no' if r['stopped'] is None else 'step ' + str(r['stopped']['step'])} |"
         )
     lines += ["", "## Theory against the runs", ""]
-    for c in checks:
-        verdict = {True: "agrees", False: "DISAGREES", None: "no prediction"}[c["holds"]]
-        lines.append(f"- **{verdict}**: {c['claim']}. Theory: {c['prediction']}. Measured: {c['measured']}.")
+    lines += C.verdict_lines(checks)
     quads = [r for r in records if r.get("quadrature_check")]
     if quads:
         lines += ["", "## Estimator check", ""]
@@ -469,11 +458,5 @@ def summary(records: list[dict], checks: list[dict], s: Settings, seed: int) -> 
                     else "."
                 )
             )
-    disagree = [c for c in checks if c["holds"] is False]
-    lines += [
-        "",
-        f"{len(disagree)} of {sum(c['holds'] is not None for c in checks)} checked statements disagree with the theory"
-        + (": " + "; ".join(c["claim"] for c in disagree) + "." if disagree else "."),
-        "",
-    ]
+    lines += C.disagreement_lines(checks)
     return "\n".join(lines)
