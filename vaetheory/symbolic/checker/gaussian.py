@@ -137,7 +137,7 @@ def evaluate_densities(expr: sp.Expr) -> sp.Expr:
 
 def evaluate(expr: sp.Expr) -> sp.Expr:
     """Evaluate every expectation, KL divergence, density, derivative and limit in ``expr``."""
-    expr = sp.sympify(expr)
+    expr = sp.sympify(expr, strict=True)  # sympy objects and numbers only, never text
     expr = expr.replace(lambda e: isinstance(e, KLDivergence), lambda e: gaussian_kl(*e.args))
     expr = expr.replace(lambda e: isinstance(e, Expectation), lambda e: gaussian_expectation(*e.args))
     expr = evaluate_densities(expr)

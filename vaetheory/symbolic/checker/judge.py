@@ -68,7 +68,7 @@ class Deadline:
 
 def tidy(expr: sp.Expr) -> sp.Expr:
     """A readable form: expanded; logs with one coefficient merged where their arguments are positive."""
-    expr = sp.expand(sp.expand_log(sp.sympify(expr)))
+    expr = sp.expand(sp.expand_log(sp.sympify(expr, strict=True)))
     if not isinstance(expr, sp.Add):
         return expr
     groups: dict[sp.Expr, list[sp.Expr]] = {}

@@ -394,5 +394,5 @@ def refute(
 
 def value_at(expr: sp.Expr, point: dict[sp.Symbol, float]):
     """``expr`` at ``point`` as a float, or ``None`` where it is not a finite real number."""
-    value = Evaluator(sp.sympify(expr))(point)
+    value = Evaluator(sp.sympify(expr, strict=True))(point)
     return None if value is None or not is_real(value) else float(value)
