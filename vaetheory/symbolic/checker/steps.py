@@ -41,9 +41,6 @@ from vaetheory.symbolic.checker.report import StepVerdict
 from vaetheory.symbolic.checker.scope import DerivationSyntaxError, Scope
 from vaetheory.symbolic.checker.tokens import ParsedStep
 
-CHAIN_KINDS = ("identity", "constant", "inequality", "expectation", "kl", "differentiation", "limit")
-KINDS = (*CHAIN_KINDS, "stationarity", "rearrange", "solve")
-
 
 @dataclasses.dataclass
 class Chain:
