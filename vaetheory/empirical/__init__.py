@@ -15,6 +15,8 @@ importing this package does not import torch: each name loads its module on firs
 * sampling -- :func:`sample`, :func:`reconstruct` (ancestral / mean / mean_plus_std).
 * diagnostics -- :func:`active_units`, :func:`kl_per_dimension`, :func:`mutual_information`,
   :class:`VarianceMonitor`.
+* mechanisms -- :func:`classify_mechanism` (per-dimension or per-point variance collapse),
+  :class:`MechanismReport`, :func:`data_variance_scale`.
 
 Names of the same quantity (one convention for new code; the old public names still work): the
 decoder-variance policy is ``policy`` (``TrainConfig.variance`` and ``vaetheory train --variance``
@@ -59,6 +61,7 @@ _EXPORTS = {
         "kl_per_dimension",
         "mutual_information",
     ),
+    "mechanisms": ("MechanismReport", "classify_mechanism", "data_variance_scale"),
 }
 _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
