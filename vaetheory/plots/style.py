@@ -30,12 +30,15 @@ Every visual decision lives here; the drawing modules ask for it by meaning.
 * :func:`audit_figure` lists every breach of these rules in a drawn figure (the tests run it on
   every saved figure; other figure modules can too).
 * :func:`save_figure` writes ``stem.pdf``, ``stem.png`` (300 dpi, the same size as the PDF) and
-  ``stem.json`` (provenance, the data drawn, the caption and the template), deterministically.
+  ``stem.json`` (provenance, the data drawn, the caption and the template), deterministically and
+  atomically (each file rendered in memory, then written with :func:`vaetheory.rundir.atomic_write`:
+  an interrupted save leaves the previous file whole).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
@@ -56,7 +59,7 @@ from matplotlib.colors import to_hex, to_rgb, to_rgba
 from matplotlib.figure import Figure
 
 from vaetheory.results import to_jsonable
-from vaetheory.rundir import prepare_output_dir  # file handling lives in the core module
+from vaetheory.rundir import atomic_write, prepare_output_dir  # file handling lives in the core module
 
 # -- templates ----------------------------------------------------------------------------------
 
@@ -169,6 +172,9 @@ POLICY_COLORS: dict[str, str] = {
     "dequantised": "#8C4A00",  # brown
     "quantile": "#4B5D67",  # slate
 }
+#: marker per floor method (clamp, softclip, softplus, gaussian_nll): floors at the same xi share
+#: xi_color(xi), so the method is told by its marker (every figure that draws floor methods uses these)
+FLOOR_METHOD_MARKERS: dict[str, str] = {"clamp": "o", "softclip": "s", "softplus": "^", "gaussian_nll": "D"}
 #: ink for theory lines and single neutral marks
 THEORY_COLOR = "#222222"
 NEUTRAL_COLOR = "#5E5E5E"
@@ -358,6 +364,22 @@ def legend_below(fig: Figure, handles=None, labels=None, *, ncol: int | None = N
             return legend
         legend.remove()
     return None  # unreachable: n == 1 returns
+
+
+def fit_legend_height(fig: Figure, legend, share: float = MAX_LEGEND_FRACTION - 0.01) -> None:
+    """Make ``fig`` taller (its width, the template's, is kept) until ``legend`` takes at most ``share``
+    of its height; a legend that already fits leaves the figure as it is.
+
+    A legend's height is fixed by its text (7 pt rows); a narrow template wraps it onto more rows, so
+    the figure grows instead of the legend eating the plots.
+    """
+    if legend is None:
+        return
+    renderer = fig.canvas.get_renderer()
+    height = legend.get_window_extent(renderer).height / fig.dpi  # inches
+    w, h = fig.get_size_inches()
+    if height > share * h:
+        fig.set_size_inches(w, height / share, forward=False)
 
 
 def direct_label(ax, x: float, y: float, text: str, color, **kwargs: Any):
@@ -625,7 +647,11 @@ def save_figure(
                 meta = {"Software": f"vaetheory {prov.get('vaetheory_version')}", "Description": prov_json}
             else:
                 meta = {}
-            fig.savefig(path, format=fmt, metadata=meta, bbox_inches=None)
+            # rendered in memory, then written atomically (temporary file in the same directory,
+            # fsync, os.replace): an interrupted save leaves the previous file, never a torn one
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=fmt, metadata=meta, bbox_inches=None)
+            atomic_write(path, buffer.getvalue())
             written.append(path)
     sidecar = stem.with_suffix(".json")
     record = {
@@ -635,7 +661,7 @@ def save_figure(
         "caption": caption,
         "template": getattr(fig, "vaetheory_template", _active_template),
     }
-    sidecar.write_text(json.dumps(record, indent=2) + "\n")
+    atomic_write(sidecar, json.dumps(record, indent=2) + "\n")
     written.append(sidecar)
     if close:
         plt.close(fig)

@@ -2,9 +2,10 @@
 
 Saved width exactly one column (3.3 in) or one page (6.9 in) with nothing outside the figure; the
 latent grid labels the symmetric grid values it uses (0 at the centre); the sample figure states how
-many pixels its fixed [0, 1] grey scale clips and marks saturated panels; the collapse plot draws the
-linear prediction as solid theory lines and the runs as markers. The same contracts on the figures of
-a real (small) run: tests/studies/thesis_ch5/test_thesis_reproduction.py.
+many pixels its fixed [0, 1] grey scale clips and marks saturated panels, and a mode left out leaves no
+empty cell; tiles are split by white gaps; the collapse plot draws the linear prediction as theory lines
+(thick, the second dotted) and the runs as markers in their policy's colour. The same contracts on
+the figures of a real (small) run: tests/studies/thesis_ch5/test_thesis_reproduction.py.
 """
 
 from __future__ import annotations
@@ -145,21 +146,34 @@ def test_samples_figure_states_clipping_and_marks_saturated_panels():
     clipped = {n: {m: clipped_shares(v) for m, v in s.items()} for n, s in samples.items()}
     assert clipped["sigma1"]["mean"] == (0.0, 1.0) and clipped["in-range"]["mean"] == (0.0, 0.0)
     fig = plots.plot_samples(samples, MODES, SHAPE, title="s", clipped=clipped, note="footnote")
-    axes = np.array(fig.axes).reshape(len(MODES), 2)
-    for ax in axes[:, 0]:
-        assert ax.get_xlabel() == "clipped: 0% < 0, 100% > 1"
+    # panels in reading order: each configuration's modes side by side, the mode and the clipped
+    # shares under each panel, the configuration's label above its first panel
+    axes = np.array(fig.axes).reshape(2, len(MODES))
+    for ax, label in zip(axes[0], MODES.values()):
+        assert ax.get_xlabel() == f"{label}\nclipped: 0% < 0, 100% > 1"
         assert any("saturated" in t.get_text() and "100% of pixels > 1" in t.get_text() for t in ax.texts)
-    for ax in axes[:, 1]:
-        assert ax.get_xlabel() == "clipped: 0% < 0, 0% > 1"
-        assert not ax.texts
+    for ax, label in zip(axes[1], MODES.values()):
+        assert ax.get_xlabel() == f"{label}\nclipped: 0% < 0, 0% > 1"
+        assert not [t for t in ax.texts if "saturated" in t.get_text()]
+    assert [t.get_text() for t in axes[0, 0].texts if "saturated" not in t.get_text()] == ["sigma1"]
+    assert [t.get_text() for t in axes[1, 0].texts] == ["in-range"]
     assert fig.get_supxlabel() == "footnote"
+    plt.close(fig)
+
+
+def test_a_mode_left_out_leaves_no_empty_cell():
+    import matplotlib.pyplot as plt
+
+    samples = {"a": {m: _images(25, 0) for m in MODES}, "b": {"mean": _images(25, 1)}}
+    fig = plots.plot_samples(samples, MODES, SHAPE, per_row=5)
+    assert len(fig.axes) == 4 and all(ax.images for ax in fig.axes)
     plt.close(fig)
 
 
 def test_collapse_draws_theory_as_solid_lines_and_runs_as_markers():
     import matplotlib.pyplot as plt
 
-    from vaetheory.plots.style import THEORY_LINE
+    from vaetheory.plots.style import PREDICTION_LINE, THEORY_LINE
 
     thresholds = np.geomspace(1e-3, 10.0, 30)
     predicted = {q: predicted_active_curve(np.geomspace(0.7, 1e-3, 64), q, thresholds) for q in (2, 20)}
@@ -174,12 +188,23 @@ def test_collapse_draws_theory_as_solid_lines_and_runs_as_markers():
     theory = [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 1]
     runs = [ln for ln in ax.get_lines() if len(ln.get_xdata()) == 1]
     assert len(theory) == 2 and len(runs) == len(measured)
-    for line in theory:
-        assert line.get_linestyle() == THEORY_LINE["linestyle"] == "-"
-        assert line.get_linewidth() == THEORY_LINE["linewidth"]
+    # the largest q's prediction thick and translucent (THEORY_LINE), the other dotted (a second theory curve)
+    largest, other = sorted(theory, key=lambda ln: -max(ln.get_ydata()))
+    assert largest.get_linestyle() == THEORY_LINE["linestyle"] == "-"
+    assert largest.get_linewidth() == THEORY_LINE["linewidth"]
+    assert other.get_linestyle() == PREDICTION_LINE["linestyle"] == ":"
     for line in runs:
         assert line.get_linestyle() == "None" and line.get_marker() in {"o", "s"}
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert line.get_gid() in {"policy:fixed", "policy:learned"}
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert sum("learned" in t for t in legend) == 2 and sum("fixed" in t for t in legend) == 2
     assert fig.get_supxlabel() == "why"
     plt.close(fig)
+
+
+def test_separators_between_tiles_are_white():
+    from matplotlib.colors import to_rgba
+
+    fig = plots.plot_reconstructions(_images(3, 1), {"r": _images(3, 2)}, SHAPE)
+    cmap = fig.axes[0].get_images()[0].get_cmap()
+    assert cmap.get_bad() == pytest.approx(to_rgba("white"))  # the NaN gaps of the mosaic

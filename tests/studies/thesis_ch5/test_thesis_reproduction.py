@@ -190,7 +190,8 @@ def test_figure_grids_lay_out_every_configuration_and_mode(study):
     samples = {n: {m: arrays[n][f"samples_{m}"] for m in modes} for n in names}
     fig = plots.plot_samples(samples, modes, (8, 8), title="samples")
     assert len(fig.axes) == len(names) * len(modes)
-    assert [ax.get_title() for ax in fig.axes[: len(names)]] == names
+    # each configuration's label stands above its first panel (modes side by side, in reading order)
+    assert [ax.texts[0].get_text() for ax in fig.axes[:: len(modes)]] == names
     plt.close(fig)
     recon = {n: arrays[n]["reconstructions"] for n in names}
     fig = plots.plot_reconstructions(arrays[names[0]]["originals"], recon, (8, 8), title="recon")
