@@ -17,7 +17,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "in groups of --group-size. Rerunning the same command skips finished runs and continues the "
             "others. Writes DIR/results.jsonl and DIR/results.csv (one row per finished run); progress "
             "with the time left on stderr. A malformed SPEC exits with status 2 before anything runs; "
-            "status 1 if a run failed, stopped or exceeded its bound."
+            "status 1 if a run failed, stopped or exceeded its bound. With experiment: NAME in the SPEC, "
+            "base and grid hold the experiment's options (quick, seed, data and the fields of its "
+            "settings) and each point is one run of the experiment; --figures draws its figures from the "
+            "table."
         ),
     )
     parser.add_argument("spec", metavar="SPEC", help="the sweep's YAML file")
@@ -55,6 +58,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--threads", type=int, default=1, metavar="N", help="torch threads (Ray CPUs) per group (default 1)"
     )
     parser.add_argument("--dry-run", action="store_true", help="print the runs and groups; train nothing")
+    parser.add_argument(
+        "--figures",
+        action="store_true",
+        help=(
+            "a SPEC with experiment: NAME: after the sweep, draw from DIR/results.jsonl the experiment's "
+            "figure of every point and, for points that differ only in seed, of their mean over the "
+            "seeds, into DIR/figures/LABEL/ (on a finished sweep this trains nothing and only draws)"
+        ),
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
@@ -68,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
 
     check_options(args.engine, args.device, args.max_concurrent, args.group_size, args.threads)
     spec = load_spec(args.spec)
+    if args.figures and spec.experiment is None:
+        raise ValueError(
+            "--figures applies to a SPEC with experiment: NAME (each point one run of the experiment); "
+            "this SPEC's runs are training runs (their numbers are in DIR/results.jsonl and results.csv)"
+        )
     if args.dry_run:
         groups = plan_groups(spec.runs, args.group_size)
         print(
@@ -95,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     )
     for name, error in outcome.errors.items():
         print(f"  FAILED {name}: {error}")
+    if spec.experiment is not None:
+        return _experiment_report(args, spec, outcome)
     exceeded = [r["name"] for r in outcome.rows if (r["bound_check"] or {}).get("held") is False]
     stopped = [r["name"] for r in outcome.rows if r["stopped"] is not None]
     if exceeded:
@@ -102,3 +121,30 @@ def run(args: argparse.Namespace) -> int:
     if stopped:
         print(f"  stopped (numerical breakdown) in {len(stopped)} runs: {', '.join(stopped)}")
     return 1 if outcome.errors or exceeded or stopped or not outcome.complete else 0
+
+
+def _experiment_report(args: argparse.Namespace, spec, outcome) -> int:
+    """An experiment sweep's lines: each point's verdict count and stopped runs; then its figures.
+
+    Exit status 1 if a point failed or the grid is incomplete; a verdict that disagrees or a run that
+    broke down is a measurement of the experiment (as in ``vaetheory experiment``), printed, not a
+    failure.
+    """
+    for row in outcome.rows:
+        m = row["metrics"]
+        line = (
+            f"  {row['name']}: {m['runs']} runs, {m['statements_disagreeing']} of {m['statements_checked']} "
+            "checked statements disagree with the theory"
+        )
+        if row["stopped"]:
+            line += "; stopped (numerical breakdown): " + ", ".join(s["run"] for s in row["stopped"])
+        print(line)
+    if args.figures and outcome.rows:
+        from vaetheory.sweeps.figures import draw_sweep_figures
+
+        written, skipped = draw_sweep_figures(args.out)
+        for path in written:
+            print(f"wrote {path}")
+        for reason in skipped:
+            print(f"  {reason}")
+    return 1 if outcome.errors or not outcome.complete else 0

@@ -40,6 +40,7 @@ minibatches and noise differ from a CPU run with the same seeds.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -182,26 +183,147 @@ def _result(runs, steps, batch_size, lr, dtype, losses, states) -> SweepResult:
     )
 
 
-def _adam_loop(params, step_losses, steps: int, lr: float, bar) -> np.ndarray:
+def _adam_loop(params, step_losses, steps: int, lr: float, bar, checkpoint=None) -> np.ndarray:
     """The training loop of the sweep and of the sequential runs: ``steps`` Adam steps (rate ``lr``).
 
     ``step_losses()`` draws a step's minibatches and noise and returns the K runs' losses ``[K]``;
     the loop differentiates their sum (run k's parameters get exactly run k's gradient) and returns
     the losses of every step, ``[steps, K]``, each before that step's update.
+
+    ``checkpoint`` (a :class:`_StackCheckpoint`, or None) restores the parameters, Adam's state, the
+    generators and the losses of a saved step before the first step (the loop then runs the steps
+    left) and saves them every ``checkpoint.every`` steps (not after the last one).
     """
     opt = torch.optim.Adam(params, lr=lr, foreach=True)
     losses = []
+    done = 0
+    if checkpoint is not None:
+        done, losses = checkpoint.restore(opt)
+        steps -= done
+        if bar is not None:
+            bar.update(done)
     for _ in range(steps):
         per_run = step_losses()
         opt.zero_grad(set_to_none=True)
         per_run.sum().backward()
         opt.step()
         losses.append(per_run.detach())
+        done += 1
         if bar is not None:
             bar.update(1)
+        if checkpoint is not None and checkpoint.due(done):
+            checkpoint.save(done, opt, losses)
     if bar is not None:
         bar.close()
     return torch.stack(losses).cpu().double().numpy()  # one read-back, after the last step
+
+
+#: the format tag of a stack checkpoint (:class:`_StackCheckpoint`)
+STACK_CHECKPOINT_FORMAT = "vaetheory.stack_checkpoint/1"
+
+
+def _data_digest(x: torch.Tensor) -> str:
+    import hashlib
+
+    return hashlib.sha256(x.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
+
+
+class _StackCheckpoint:
+    """A stacked sweep's checkpoint file: the state of every run of the stack at one step.
+
+    It holds the stacked parameters, Adam's state, each run's generator state, the losses of the
+    steps done and a fingerprint (the runs, steps, batch size, learning rate, dtype, the device
+    type and a SHA-256 of the data): a resume continues exactly where the saved step left off, so
+    its result equals the uninterrupted run's bit for bit on the same device, threads and build.
+    Written with :func:`vaetheory.rundir.atomic_write` (the previous checkpoint stays until the new
+    one is whole); read with :func:`vaetheory.rundir.read_checkpoint` (tensors only, no code runs).
+    A file whose fingerprint differs is refused with a ``ValueError`` naming it and the keys.
+    """
+
+    def __init__(self, path, every: int, model: StackedVAE, gens, fingerprint: dict, steps: int):
+        import json
+        from pathlib import Path
+
+        self.path = Path(path)
+        self.every = check_int("checkpoint_every", every, low=1)
+        self.model = model
+        self.gens = gens
+        self.fingerprint = json.loads(json.dumps(fingerprint, sort_keys=True))  # as it reads back
+        self.steps = steps
+
+    def due(self, step: int) -> bool:
+        return step % self.every == 0 and step < self.steps
+
+    def save(self, step: int, opt: torch.optim.Optimizer, losses: list) -> None:
+        import io
+        import json
+
+        from vaetheory.rundir import atomic_write
+
+        def to_cpu(tree):
+            if isinstance(tree, torch.Tensor):
+                return tree.detach().cpu().clone()
+            if isinstance(tree, dict):
+                return {k: to_cpu(v) for k, v in tree.items()}
+            if isinstance(tree, list):
+                return [to_cpu(v) for v in tree]
+            return tree
+
+        state = {
+            "format": STACK_CHECKPOINT_FORMAT,
+            "fingerprint": json.dumps(self.fingerprint, sort_keys=True),
+            "step": step,
+            "params": {name: p.detach().cpu().clone() for name, p in self.model.stacked.items()},
+            "adam": to_cpu(opt.state_dict()),
+            "generators": [g.get_state().clone() for g in self.gens],
+            "losses": torch.stack(losses).cpu(),
+        }
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        atomic_write(self.path, buffer.getvalue())
+
+    def restore(self, opt: torch.optim.Optimizer) -> tuple[int, list]:
+        """``(step, losses)`` of the saved state, loaded into the model, ``opt`` and the generators;
+        ``(0, [])`` when there is no file."""
+        import json
+
+        from vaetheory.rundir import read_checkpoint
+
+        if not self.path.exists():
+            return 0, []
+        where = f"stack checkpoint {str(self.path)!r}"
+        state = read_checkpoint(self.path)
+        if state.get("format") != STACK_CHECKPOINT_FORMAT:
+            raise ValueError(f"{where} is not a stack checkpoint (format {state.get('format')!r})")
+        try:
+            saved = json.loads(state["fingerprint"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"{where} is damaged: its fingerprint is unreadable") from None
+        if saved != self.fingerprint:
+            mine = self.fingerprint
+            keys = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
+            raise ValueError(
+                f"{where} was written by another sweep (it differs in {', '.join(keys)}); remove it to "
+                "train from step 0, or resume with the settings and data it was written with"
+            )
+        step = state.get("step")
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 < step < self.steps:
+            raise ValueError(f"{where} is damaged: step {step!r} is not in [1, {self.steps})")
+        try:
+            with torch.no_grad():
+                for name, p in self.model.stacked.items():
+                    p.copy_(state["params"][name])
+            opt.load_state_dict(state["adam"])
+            for g, g_state in zip(self.gens, state["generators"], strict=True):
+                g.set_state(g_state)
+            losses = state["losses"]
+            if tuple(losses.shape) != (step, len(self.gens)):
+                raise ValueError(f"losses of shape {tuple(losses.shape)}")
+        except (KeyError, RuntimeError, ValueError, TypeError) as exc:
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise ValueError(f"{where} does not match the stack ({reason})") from None
+        device = next(iter(self.model.stacked.values())).device
+        return step, list(losses.to(device).unbind(0))
 
 
 @flush_denormals()
@@ -304,16 +426,41 @@ def train_sweep(
     dtype: torch.dtype = torch.float32,
     progress: bool = False,
     device: str | torch.device = "cpu",
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
 ) -> SweepResult:
     """Train the runs at once with stacked weights; the same numbers as :func:`train_sequential`.
 
     Parameters and result: see the module docstring and :class:`SweepResult`. The step runs
     eagerly (``benchmarks/bench_sweep.py`` measures it).
+
+    ``checkpoint`` (a file path) with ``checkpoint_every``: the whole stack's state (stacked
+    parameters, Adam's state, every run's generator, the losses so far) is written there
+    atomically every ``checkpoint_every`` steps, and a call that finds the file resumes from it;
+    the result equals the uninterrupted run's bit for bit (same device type, torch threads and
+    build; ``tests/empirical/test_sweep_checkpoint.py``). A file written for other runs, steps,
+    batch size, rate, dtype, device type or data is refused (:class:`_StackCheckpoint`). The file
+    is left in place after the last step (the caller removes it once the results are saved).
     """
     runs, x, steps, batch_size, lr, device = _check_common(runs, data, steps, batch_size, lr, dtype, device)
+    if (checkpoint is None) != (checkpoint_every is None):
+        raise ValueError("give checkpoint (a file path) and checkpoint_every together, or neither")
     model = StackedVAE(runs, dtype, device)
     gens = [torch.Generator(device=device).manual_seed(run.seed) for run in runs]
     n, q = x.shape[0], runs[0].config.latent_dim
+    saver = None
+    if checkpoint is not None:
+        fingerprint = {
+            "runs": [r.describe() for r in runs],
+            "steps": steps,
+            "batch_size": batch_size,
+            "lr": lr,
+            "dtype": str(dtype),
+            "device_type": device.type,
+            "data_shape": list(x.shape),
+            "data_sha256": _data_digest(x),
+        }
+        saver = _StackCheckpoint(checkpoint, checkpoint_every, model, gens, fingerprint, steps)
 
     def step_losses() -> torch.Tensor:
         draws = [_draw(g, n, batch_size, q, dtype) for g in gens]
@@ -322,7 +469,7 @@ def train_sweep(
         return -model.elbo(x[idx], eps).mean(dim=1)  # [K]: run k's minibatch loss
 
     bar = _progress(progress, steps, f"sweep of {len(runs)} runs")
-    losses = _adam_loop(list(model.stacked.parameters()), step_losses, steps, lr, bar)
+    losses = _adam_loop(list(model.stacked.parameters()), step_losses, steps, lr, bar, saver)
     states = [{name: t.cpu() for name, t in model.state_dict_of(k).items()} for k in range(len(runs))]
     return _result(runs, steps, batch_size, lr, dtype, losses, states)
 
@@ -337,6 +484,7 @@ def _progress(enabled: bool, total: int, desc: str):
 
 __all__ = [
     "PER_RUN_FIELDS",
+    "STACK_CHECKPOINT_FORMAT",
     "StackedVAE",
     "SweepResult",
     "SweepRun",

@@ -8,8 +8,9 @@ after every group and at the end, so it always holds each finished run exactly o
 
 Resume: rerunning the same command skips every run whose ``sweep_run.json`` exists (its settings
 must equal the SPEC's, or the run is refused with the keys that differ) and trains the rest; a run
-directory left by a killed process is resumed from its checkpoint in ``single`` mode and retrained
-from step 0 in ``stacked`` mode (:mod:`~vaetheory.sweeps.execute`).
+directory left by a killed process is resumed from its checkpoint in ``single`` mode, from its
+group's stack checkpoint in ``stacked`` mode and from its finished groups of runs in ``experiment``
+mode (:mod:`~vaetheory.sweeps.execute`).
 
 Engines: ``local`` (in this process with ``max_concurrent=1``, else a pool of ``max_concurrent``
 worker processes, each training one group at a time) and ``ray`` (:mod:`vaetheory.sweeps.ray_engine`).
@@ -38,6 +39,8 @@ RESULTS_CSV = "results.csv"
 RUNS = "runs"
 #: the keys of a line of results.jsonl (a contract)
 RESULT_KEYS = ("name", "settings", "mode", "metrics", "bound_check", "stopped", "run_dir")
+#: the keys a line of an experiment SPEC's results.jsonl adds (from which its figure is drawn)
+EXPERIMENT_RESULT_KEYS = ("experiment", "records", "verdicts", "results")
 DEFAULT_GROUP_SIZE = 16
 
 
@@ -91,7 +94,21 @@ def run_states(spec: SweepSpec, out: Path) -> dict[str, str]:
                     f"{', '.join(differ) or 'its record'}); the SPEC changed: choose another --out"
                 )
             states[run.name] = "done"
-        elif (path / "config.json").exists():
+        elif run.experiment is not None and (path / "experiment.json").exists():
+            from vaetheory.sweeps.spec import experiment_settings
+
+            record = read_json(path / "experiment.json", what="experiment record")
+            settings_obj, _, seed, data = experiment_settings(run)
+            mine = {"settings": _jsonable(settings_obj.to_dict()), "seed": seed, "data": data}
+            theirs = {k: record.get(k) for k in mine} if isinstance(record, dict) else {}
+            if not _same(theirs, mine):
+                differ = [k for k in mine if not _same(theirs.get(k), mine[k])]
+                raise ValueError(
+                    f"run directory {str(path)!r} holds an unfinished {run.experiment} run with other "
+                    f"options ({', '.join(differ)} differ); the SPEC changed: choose another --out"
+                )
+            states[run.name] = "partial"
+        elif run.experiment is None and (path / "config.json").exists():
             record = read_json(path / "config.json", what="config")
             mine = dataclasses.asdict(run.train_config())
             theirs = record.get("train") if isinstance(record, dict) else None
@@ -107,8 +124,9 @@ def run_states(spec: SweepSpec, out: Path) -> dict[str, str]:
 
 
 def result_row(record: dict[str, Any]) -> dict[str, Any]:
-    """A line of results.jsonl from a run's ``sweep_run.json``."""
-    return {
+    """A line of results.jsonl from a run's ``sweep_run.json`` (an experiment run's adds
+    :data:`EXPERIMENT_RESULT_KEYS`)."""
+    row = {
         "name": record["name"],
         "settings": record["settings"],
         "mode": record["mode"],
@@ -117,6 +135,9 @@ def result_row(record: dict[str, Any]) -> dict[str, Any]:
         "stopped": record["stopped"],
         "run_dir": f"{RUNS}/{record['name']}",
     }
+    if record["mode"] == "experiment":
+        row.update({k: record[k] for k in EXPERIMENT_RESULT_KEYS})
+    return row
 
 
 def collect_rows(spec: SweepSpec, out: Path) -> list[dict[str, Any]]:
@@ -139,8 +160,42 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def experiment_rows_to_csv(rows: list[dict[str, Any]]) -> str:
+    """results.csv of an experiment SPEC: one row per run of each point's experiment (``run``),
+    with the point's settings (``setting_*``), the run record's numbers and text (``run_*``), the
+    numbers of its last evaluated step (``final_*``: the record's ``final`` or the last point of its
+    ``curve``), the step it stopped at (empty: it did not) and the point's directory."""
+    flat: list[dict[str, Any]] = []
+    for row in rows:
+        for rec in row["records"]:
+            final = rec.get("final") or (rec.get("curve") or [None])[-1] or {}
+            line = {"name": row["name"], **{f"setting_{k}": v for k, v in row["settings"].items()}}
+            line["run"] = rec.get("name")
+            line.update({f"run_{k}": v for k, v in rec.items() if k != "name" and _scalar(v)})
+            line.update({f"final_{k}": v for k, v in final.items() if _scalar(v)})
+            line["stopped_step"] = (rec.get("stopped") or {}).get("step")
+            line["run_dir"] = row["run_dir"]
+            flat.append(line)
+    header: list[str] = []
+    for line in flat:
+        header += [k for k in line if k not in header]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for line in flat:
+        writer.writerow([_cell(line.get(k)) for k in header])
+    return buffer.getvalue()
+
+
 def rows_to_csv(rows: list[dict[str, Any]]) -> str:
-    """results.csv: one row per run; settings, metrics and the bound check flattened into columns."""
+    """results.csv: one row per run; settings, metrics and the bound check flattened into columns
+    (an experiment SPEC's: :func:`experiment_rows_to_csv`)."""
+    if rows and all(r["mode"] == "experiment" for r in rows):
+        return experiment_rows_to_csv(rows)
     setting_keys: list[str] = []
     metric_keys: list[str] = []
     for row in rows:
@@ -222,6 +277,7 @@ class Progress:
 
 def _task(group: list[RunSpec], root: Path, mode: str, device: str, threads: int, files: bool) -> dict:
     return {
+        "experiment": group[0].experiment,
         "runs": [{"name": r.name, "settings": _jsonable(r.settings)} for r in group],
         "root": str(root),
         "mode": mode,
@@ -307,7 +363,7 @@ def run_sweep(
     check_options(engine, device, max_concurrent, group_size, threads)
     if address is not None and engine != "ray":
         raise ValueError("--address applies to --engine ray only")
-    mode = MODES[1] if group_size == 1 else MODES[0]
+    mode = "experiment" if spec.experiment is not None else (MODES[1] if group_size == 1 else MODES[0])
     if engine == "local":
         device_support(device)
     out = Path(out_dir)
@@ -375,6 +431,7 @@ __all__ = [
     "DEFAULT_GROUP_SIZE",
     "DEVICES",
     "ENGINES",
+    "EXPERIMENT_RESULT_KEYS",
     "RESULTS_CSV",
     "RESULTS_JSONL",
     "RESULT_KEYS",
@@ -382,6 +439,7 @@ __all__ = [
     "Progress",
     "SweepOutcome",
     "collect_rows",
+    "experiment_rows_to_csv",
     "plan_groups",
     "result_row",
     "rows_to_csv",

@@ -1,21 +1,30 @@
-"""Training one group of a sweep, in whatever process an engine gives it: stacked or one run at a time.
+"""Training one group of a sweep, in whatever process an engine gives it: stacked, one run at a time,
+or one experiment run.
 
-A *group* is a list of runs that share an architecture (:meth:`RunSpec.group_key`). Two modes:
+A *group* is a list of runs that share an architecture (:meth:`RunSpec.group_key`). Three modes:
 
 ``stacked`` (``--group-size`` >= 2, the default 16)
     the group is trained at once by :func:`vaetheory.empirical.sweep.train_sweep` (stacked weights,
     the same numbers as runs trained alone up to the rounding of a batched matrix product). Each
     run's directory gets ``config.json`` (the ``train``/``model`` record ``vaetheory train``
     writes), ``checkpoint.pt`` (the final weights; :func:`~vaetheory.empirical.training.load_model`
-    loads it), ``losses.json`` (the minibatch loss of every step) and ``summary.json``.
-    ``train_sweep`` keeps no checkpoints, so a group interrupted part-way is trained again from
-    step 0: the resume granularity is the group. Its ``bound_check`` is computed at the final
-    weights, over every training point with one seeded sample (:data:`FINAL_STATISTIC`), since
-    ``train_sweep`` does not expose per-point values during training.
+    loads it), ``losses.json`` (the minibatch loss of every step) and ``summary.json``. While the
+    group trains, the whole stack (weights, Adam's state, every run's generator, the losses so
+    far) is checkpointed every ``checkpoint_every`` steps into ``stack-<hash>.pt`` in the group's
+    first run directory (:func:`stack_checkpoint_name`); a group interrupted part-way resumes from
+    its last checkpoint, bit for bit the uninterrupted group, and the file is removed once every
+    run of the group is finished. Its ``bound_check`` is computed at the final weights, over every
+    training point with one seeded sample (:data:`FINAL_STATISTIC`), since ``train_sweep`` does not
+    expose per-point values during training.
 ``single`` (``--group-size 1``)
     each run is one :func:`vaetheory.empirical.training.train` with its run directory: a log,
     checkpoints every ``checkpoint_every`` steps, resumed from its checkpoint after a kill (bit for
     bit the uninterrupted run), and the ``bound_check`` of every training step.
+``experiment`` (a SPEC with ``experiment: NAME``)
+    each point is one :func:`vaetheory.studies.experiments.run_experiment` into its run directory
+    (the experiment's own lock, files and resume: a rerun skips its finished groups of runs); the
+    run record adds ``experiment``, ``records`` (the experiment's per-run records, ``details``),
+    ``verdicts`` and ``results`` (its ``results.json`` value), from which its figure is drawn.
 
 Either way the run's directory is locked while it is written, every file is written atomically, and
 ``sweep_run.json`` (:data:`RUN_RECORD`) is written last: its presence is what "finished" means.
@@ -34,7 +43,9 @@ from typing import Any
 #: the file whose presence marks a finished run of a sweep (written last, atomically)
 RUN_RECORD = "sweep_run.json"
 LOSSES = "losses.json"
-MODES = ("stacked", "single")
+MODES = ("stacked", "single", "experiment")
+#: the stack checkpoint of a stacked group: ``stack-<hash of the group>.pt`` in its first run's directory
+STACK_CHECKPOINT_GLOB = "stack-*.pt"
 #: the bound check statistic of a stacked run
 FINAL_STATISTIC = (
     "the largest one-sample per-point ELBO, log p(x_i | z) - beta KL(q(z | x_i) || p(z)) with one "
@@ -67,13 +78,25 @@ def device_support(device: str) -> None:
 
 
 def _run_files(path: Path) -> dict[str, bytes]:
+    """Every file of a run's directory (subdirectories included) by its relative path, but the
+    lock file and temporary files of unfinished writes."""
     from vaetheory.rundir import LOCK_NAME
 
     return {
-        p.name: p.read_bytes()
-        for p in sorted(path.iterdir())
+        p.relative_to(path).as_posix(): p.read_bytes()
+        for p in sorted(path.rglob("*"))
         if p.is_file() and p.name != LOCK_NAME and not p.name.endswith(".tmp")
     }
+
+
+def stack_checkpoint_name(runs: list[dict[str, Any]]) -> str:
+    """The stack checkpoint's file name of a group: a hash of its runs' names and settings, so that
+    another grouping of the same runs (another ``--group-size``) never resumes from it."""
+    import hashlib
+    import json
+
+    key = json.dumps([[r["name"], r["settings"]] for r in runs], sort_keys=True)
+    return f"stack-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
 
 
 def execute_group(task: dict[str, Any]) -> list[dict[str, Any]]:
@@ -93,6 +116,8 @@ def execute_group(task: dict[str, Any]) -> list[dict[str, Any]]:
         device_support(task.get("device", "cpu"))
         if task["mode"] == "single":
             outcomes = [_single(task, run) for run in task["runs"]]
+        elif task["mode"] == "experiment":
+            outcomes = [_experiment(task, run) for run in task["runs"]]
         else:
             outcomes = _stacked(task)
     finally:
@@ -209,6 +234,11 @@ def _stacked_group(task, runs, configs, arr, model_configs, c0, start) -> list[d
                 remove_on_overwrite=(*RUN_FILES, LOSSES),
             )
             dirs.append(stack.enter_context(d))
+        # the group's checkpoint lives in its first run's directory; one of another grouping is stale
+        stack_file = dirs[0].path / stack_checkpoint_name(runs)
+        for stale in dirs[0].path.glob(STACK_CHECKPOINT_GLOB):
+            if stale != stack_file:
+                stale.unlink()
         result = train_sweep(
             [SweepRun(mc, seed=c.seed, beta=c.beta) for mc, c in zip(model_configs, configs)],
             arr,
@@ -216,6 +246,8 @@ def _stacked_group(task, runs, configs, arr, model_configs, c0, start) -> list[d
             batch_size=c0.batch_size,
             lr=c0.lr,
             device=task.get("device", "cpu"),
+            checkpoint=stack_file,
+            checkpoint_every=c0.checkpoint_every,
         )
         # the bound check at the final weights runs on the CPU (result.models() are CPU modules)
         x = torch.as_tensor(arr, dtype=torch.float32)
@@ -274,7 +306,68 @@ def _stacked_group(task, runs, configs, arr, model_configs, c0, start) -> list[d
                 record = _record(r, "stacked", metrics, check, stopped, start)
                 d.write_json(RUN_RECORD, record)
                 outcomes.append({"name": r["name"], "record": record})
+        stack_file.unlink(missing_ok=True)  # every run of the group is finished: nothing to resume
     return outcomes
 
 
-__all__ = ["FINAL_STATISTIC", "LOSSES", "MODES", "RUN_RECORD", "device_support", "execute_group"]
+def _experiment(task, run) -> dict[str, Any]:
+    """One point of an experiment SPEC: ``run_experiment`` in the run's directory (its own lock and
+    resume: finished groups of its runs are skipped), then the run record with its per-run records."""
+    from vaetheory.results import to_jsonable
+    from vaetheory.rundir import RunDirectory
+    from vaetheory.studies.experiments import run_experiment
+    from vaetheory.sweeps.spec import RunSpec, experiment_settings
+
+    start = time.perf_counter()
+    path = Path(task["root"]) / run["name"]
+    try:
+        spec = RunSpec(run["name"], run["settings"], {}, experiment=task["experiment"])
+        settings, quick, seed, data = experiment_settings(spec)
+        result = run_experiment(
+            task["experiment"],
+            path,
+            settings=settings,
+            quick=quick,
+            seed=seed,
+            resume=(path / "experiment.json").exists(),
+            progress=False,
+            data=data,
+            device=task.get("device", "cpu"),
+        )
+        records = to_jsonable(result["details"])
+        verdicts = to_jsonable(result["verdicts"])
+        stopped = [{"run": r.get("name"), **r["stopped"]} for r in records if r.get("stopped")]
+        metrics = {
+            "runs": len(records),
+            "statements_checked": sum(v.get("holds") is not None for v in verdicts),
+            "statements_disagreeing": sum(v.get("holds") is False for v in verdicts),
+            "runs_stopped": len(stopped),
+        }
+        record = _record(run, "experiment", metrics, None, stopped or None, start)
+        record.update(
+            {
+                "experiment": task["experiment"],
+                "records": records,
+                "verdicts": verdicts,
+                "results": to_jsonable(
+                    {k: v for k, v in result.items() if k not in ("details", "verdicts", "out_dir")}
+                ),
+            }
+        )
+        with RunDirectory(path, what="sweep run") as run_dir:
+            run_dir.write_json(RUN_RECORD, record)
+        return {"name": run["name"], "record": record}
+    except ValueError as exc:
+        return {"name": run["name"], "error": str(exc)}
+
+
+__all__ = [
+    "FINAL_STATISTIC",
+    "LOSSES",
+    "MODES",
+    "RUN_RECORD",
+    "STACK_CHECKPOINT_GLOB",
+    "device_support",
+    "execute_group",
+    "stack_checkpoint_name",
+]

@@ -9,7 +9,8 @@ A task requests ``threads`` CPUs (and one GPU with ``--device cuda``), trains it
 :func:`vaetheory.sweeps.execute.execute_group` in a temporary directory of the worker (the worker
 need not share the driver's disk), and returns every file of its runs; the driver writes them into
 ``DIR/runs/NAME/`` atomically, ``sweep_run.json`` last. A run left unfinished by an earlier
-invocation in ``single`` mode travels to the worker with its checkpoint and resumes from it. A task
+invocation travels to the worker with what it resumes from: in ``single`` mode its checkpoint, in
+``stacked`` mode its group's stack checkpoint, in ``experiment`` mode its finished groups of runs. A task
 whose worker dies is retried by Ray (``max_retries``) from the state it was sent with: what a lost
 worker loses is its task's progress since the task started; a killed driver loses the tasks in
 flight (the finished runs are on disk, and the same command continues).
@@ -37,8 +38,33 @@ def _remote_group(task: dict[str, Any], inbound: dict[str, dict[str, bytes]]) ->
         for name, files in inbound.items():
             (root / name).mkdir(parents=True)
             for filename, data in files.items():
+                (root / name / filename).parent.mkdir(parents=True, exist_ok=True)
                 (root / name / filename).write_bytes(data)
         return execute_group({**task, "root": str(root), "return_files": True})
+
+
+def resume_files(task: dict[str, Any], root: Path) -> dict[str, dict[str, bytes]]:
+    """The files of the task's unfinished runs in ``root`` that its worker resumes from (run name ->
+    relative path -> bytes): a ``single`` run's :data:`RESUME_FILES`, a ``stacked`` group's stack
+    checkpoint, an ``experiment`` run's files (its finished groups of runs)."""
+    from vaetheory.sweeps.execute import _run_files, stack_checkpoint_name
+
+    inbound: dict[str, dict[str, bytes]] = {}
+    if task["mode"] == "single":
+        for run in task["runs"]:
+            present = {f: (root / run["name"] / f) for f in RESUME_FILES}
+            if all(p.exists() for p in present.values()):
+                inbound[run["name"]] = {f: p.read_bytes() for f, p in present.items()}
+    elif task["mode"] == "stacked":
+        first = task["runs"][0]["name"]
+        name = stack_checkpoint_name(task["runs"])
+        if (root / first / name).exists():
+            inbound[first] = {name: (root / first / name).read_bytes()}
+    else:
+        for run in task["runs"]:
+            if (root / run["name"] / "experiment.json").exists():
+                inbound[run["name"]] = _run_files(root / run["name"])
+    return inbound
 
 
 def import_ray():
@@ -68,14 +94,17 @@ def connect(address: str | None):
 def write_run(root: Path, outcome: dict[str, Any]) -> None:
     """Write a returned run's files into ``root/NAME`` (locked, atomic, the run record last)."""
     from vaetheory.rundir import RunDirectory
-    from vaetheory.sweeps.execute import RUN_RECORD
+    from vaetheory.sweeps.execute import RUN_RECORD, STACK_CHECKPOINT_GLOB
 
     files = outcome["files"]
     with RunDirectory(root / outcome["name"], what="sweep run") as run_dir:
         for filename, data in files.items():
             if filename != RUN_RECORD:
+                (run_dir.path / filename).parent.mkdir(parents=True, exist_ok=True)
                 run_dir.write_bytes(filename, data)
         run_dir.write_bytes(RUN_RECORD, files[RUN_RECORD])
+        for stale in run_dir.path.glob(STACK_CHECKPOINT_GLOB):  # the run is finished: nothing to resume
+            stale.unlink()
 
 
 def ray_engine(
@@ -95,12 +124,7 @@ def ray_engine(
     while queue or pending:
         while queue and len(pending) < limit:
             task = queue.pop(0)
-            inbound = {}
-            if task["mode"] == "single":
-                for run in task["runs"]:
-                    present = {f: (root / run["name"] / f) for f in RESUME_FILES}
-                    if all(p.exists() for p in present.values()):
-                        inbound[run["name"]] = {f: p.read_bytes() for f, p in present.items()}
+            inbound = resume_files(task, root)
             options = {
                 "num_cpus": task["threads"],
                 "num_gpus": 1 if task["device"] == "cuda" else 0,
@@ -123,4 +147,4 @@ def ray_engine(
             on_done(task, outcomes)
 
 
-__all__ = ["MAX_RETRIES", "connect", "import_ray", "ray_engine", "write_run"]
+__all__ = ["MAX_RETRIES", "connect", "import_ray", "ray_engine", "resume_files", "write_run"]

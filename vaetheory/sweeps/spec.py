@@ -45,7 +45,7 @@ MAX_SPEC_BYTES = 1 << 20
 #: the most runs one sweep may expand to
 MAX_RUNS = 10_000
 #: the top-level keys of a SPEC
-TOP_LEVEL_KEYS = ("name", "description", "base", "grid", "zip", "exclude")
+TOP_LEVEL_KEYS = ("name", "description", "experiment", "base", "grid", "zip", "exclude")
 #: the longest run-directory name built from settings (longer names end in a hash)
 MAX_NAME = 120
 SEED_MAX = 2**63 - 1
@@ -161,14 +161,24 @@ def check_value(where: str, name: str, value: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
-    """One point of the grid: its directory name, its full settings and the axes' values."""
+    """One point of the grid: its directory name, its full settings and the axes' values.
+
+    ``experiment`` names the experiment of an experiment SPEC (the point is one run of it; its
+    settings are the experiment's options), None for a training run.
+    """
 
     name: str
     settings: dict[str, Any]
     point: dict[str, Any]
+    experiment: str | None = None
 
     def group_key(self) -> str:
-        """Runs with the same key share an architecture and can be trained stacked."""
+        """Runs with the same key share an architecture and can be trained stacked.
+
+        Every point of an experiment SPEC is its own group (an experiment stacks its runs itself).
+        """
+        if self.experiment is not None:
+            return json.dumps({"experiment": self.experiment, "point": self.name})
         shared = {k: v for k, v in self.settings.items() if k not in PER_RUN_SETTINGS}
         return json.dumps(_jsonable(shared), sort_keys=True)
 
@@ -188,11 +198,14 @@ class SweepSpec:
     axes: tuple[str, ...]
     runs: tuple[RunSpec, ...]
     source: dict[str, Any]
+    #: the experiment of an experiment SPEC (``experiment: NAME``), None for training runs
+    experiment: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "description": self.description,
+            "experiment": self.experiment,
             "axes": list(self.axes),
             "spec": self.source,
             "runs": [r.name for r in self.runs],
@@ -286,12 +299,32 @@ def _mapping(where: str, value: Any) -> dict:
     return value
 
 
-def _axis(where: str, name: str, values: Any) -> list:
+class _TrainVocabulary:
+    """The options a training SPEC names (:data:`OPTIONS`): names, checks, accepted values, defaults."""
+
+    def name(self, where: str, key: Any) -> str:
+        return _option_name(where, key)
+
+    def check(self, where: str, name: str, value: Any) -> Any:
+        return check_value(where, name, value)
+
+    def list_valued(self, name: str) -> bool:
+        return OPTIONS[name].kind == "widths"
+
+    def accepted(self, name: str) -> str:
+        return OPTIONS[name].accepted
+
+    def defaults(self) -> dict[str, Any]:
+        return {name: opt.default for name, opt in OPTIONS.items()}
+
+
+def _axis(where: str, name: str, values: Any, vocab=None) -> list:
+    vocab = vocab if vocab is not None else _TrainVocabulary()
     if not isinstance(values, list):
         raise ValueError(f"{where}: axis {name} must be a list of values, e.g. [0.1, 0.01]; got {values!r}")
     if not values:
-        raise ValueError(f"{where}: axis {name} is empty; give at least one value ({OPTIONS[name].accepted})")
-    checked = [check_value(f"{where}[{i}]", name, v) for i, v in enumerate(values)]
+        raise ValueError(f"{where}: axis {name} is empty; give at least one value ({vocab.accepted(name)})")
+    checked = [vocab.check(f"{where}[{i}]", name, v) for i, v in enumerate(values)]
     for i, v in enumerate(checked):
         if v in checked[:i]:
             raise ValueError(f"{where}[{i}]: axis {name} repeats the value {values[i]!r}")
@@ -309,6 +342,33 @@ def parse_spec(raw: Any, *, source: str = "SPEC", check_data: bool = True) -> Sw
             f"{source}: a sweep SPEC is a mapping with the keys {', '.join(TOP_LEVEL_KEYS)}; "
             f"got {type(raw).__name__}"
         )
+    if raw.get("experiment") is not None:
+        return _parse_experiment_spec(raw, source)
+    if "experiment" in raw:
+        raise ValueError(f"{source}: experiment must name an experiment; got null")
+    base, flat_axes, points = _expand(raw, source, _TrainVocabulary())
+    settings = [{**_TrainVocabulary().defaults(), **base, **p} for p in points]
+    names = run_names(points, settings)
+    runs = tuple(RunSpec(n, s, p) for n, s, p in zip(names, settings, points))
+    for run in runs:
+        try:
+            run.train_config()
+        except ValueError as exc:
+            raise ValueError(f"{source}: run {run.name} ({_describe(run.point)}): {exc}") from None
+    if check_data:
+        _check_models(source, runs)
+    return SweepSpec(
+        name=raw.get("name"),
+        description=raw.get("description"),
+        base=base,
+        axes=flat_axes,
+        runs=runs,
+        source=_jsonable(raw),
+    )
+
+
+def _expand(raw: dict, source: str, vocab) -> tuple[dict[str, Any], tuple[str, ...], list[dict[str, Any]]]:
+    """``(base, axes, points)``: the checked base values, the axes' names and the grid's points in order."""
     for key in raw:
         if key not in TOP_LEVEL_KEYS:
             raise ValueError(
@@ -323,12 +383,12 @@ def parse_spec(raw: Any, *, source: str = "SPEC", check_data: bool = True) -> Sw
 
     base: dict[str, Any] = {}
     for key, value in _mapping(f"{source}: base", raw["base"]).items():
-        name = _option_name(f"{source}: base", key)
-        if isinstance(value, list) and OPTIONS[name].kind != "widths":
+        name = vocab.name(f"{source}: base", key)
+        if isinstance(value, list) and not vocab.list_valued(name):
             raise ValueError(
                 f"{source}: base.{name} is a list; an option with several values is an axis of grid"
             )
-        base[name] = check_value(f"{source}: base.{name}", name, value)
+        base[name] = vocab.check(f"{source}: base.{name}", name, value)
 
     axes: list[tuple[str, ...]] = []  # each entry: axes that vary together
     columns: list[list[tuple]] = []  # per entry, the tuples of values
@@ -342,10 +402,10 @@ def parse_spec(raw: Any, *, source: str = "SPEC", check_data: bool = True) -> Sw
         seen.add(name)
 
     for key, values in _mapping(f"{source}: grid", raw["grid"]).items():
-        name = _option_name(f"{source}: grid", key)
+        name = vocab.name(f"{source}: grid", key)
         claim(f"{source}: grid", name)
         axes.append((name,))
-        columns.append([(v,) for v in _axis(f"{source}: grid.{name}", name, values)])
+        columns.append([(v,) for v in _axis(f"{source}: grid.{name}", name, values, vocab)])
     zipped = raw.get("zip") or []
     if not isinstance(zipped, list):
         raise ValueError(f"{source}: zip must be a list of mappings (option -> list of one common length)")
@@ -356,10 +416,10 @@ def parse_spec(raw: Any, *, source: str = "SPEC", check_data: bool = True) -> Sw
             raise ValueError(f"{where} is empty; give option -> list of values")
         names, lists = [], []
         for key, values in group.items():
-            name = _option_name(where, key)
+            name = vocab.name(where, key)
             claim(where, name)
             names.append(name)
-            lists.append(_axis(f"{where}.{name}", name, values))
+            lists.append(_axis(f"{where}.{name}", name, values, vocab))
         lengths = {len(v) for v in lists}
         if len(lengths) > 1:
             shown = ", ".join(f"{n}: {len(v)}" for n, v in zip(names, lists))
@@ -379,20 +439,19 @@ def parse_spec(raw: Any, *, source: str = "SPEC", check_data: bool = True) -> Sw
             raise ValueError(f"{where} is empty (it would exclude every run)")
         checked = {}
         for key, value in rule.items():
-            name = _option_name(where, key)
+            name = vocab.name(where, key)
             if name not in flat_axes:
                 raise ValueError(
                     f"{where}: {name} is not an axis of grid or zip; exclusions name axes: "
                     + (", ".join(flat_axes) or "(none)")
                 )
-            values = value if isinstance(value, list) and OPTIONS[name].kind != "widths" else [value]
-            checked[name] = [check_value(f"{where}.{name}", name, v) for v in values]
+            values = value if isinstance(value, list) and not vocab.list_valued(name) else [value]
+            checked[name] = [vocab.check(f"{where}.{name}", name, v) for v in values]
         rules.append(checked)
 
     n_points = math.prod(len(c) for c in columns)
     if n_points > MAX_RUNS:
         raise ValueError(f"{source}: the grid has {n_points} points; at most {MAX_RUNS} runs per sweep")
-    defaults = {name: opt.default for name, opt in OPTIONS.items()}
     points, used = [], [0] * len(rules)
     for combo in itertools.product(*columns):
         point = {}
@@ -408,16 +467,208 @@ def parse_spec(raw: Any, *, source: str = "SPEC", check_data: bool = True) -> Sw
             raise ValueError(f"{source}: exclude[{i}] matches no point of the grid (check its values)")
     if not points:
         raise ValueError(f"{source}: the exclusions remove every point of the grid")
-    settings = [{**defaults, **base, **p} for p in points]
+    return base, flat_axes, points
+
+
+#: the options of every experiment SPEC besides its Settings fields
+EXPERIMENT_OPTIONS = ("quick", "seed", "data")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Field:
+    """One option of an experiment SPEC: its kind (``element`` for a tuple) and accepted values."""
+
+    kind: str  # "bool", "int", "float", "text", "tuple"
+    element: str | None = None
+    low: str | None = None  # "positive", "nonnegative" or None (numbers)
+    choices: tuple | None = None  # text values accepted (None: any non-empty text)
+    high: int | None = None
+
+    def accepted(self) -> str:
+        if self.kind == "tuple":
+            inner = dataclasses.replace(self, kind=self.element, element=None).accepted()
+            return f"a non-empty list of distinct values, each {inner} (a single value is a list of one)"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "text":
+            return f"one of {', '.join(map(str, self.choices))}" if self.choices else "non-empty text"
+        if self.high == SEED_MAX:
+            return "an integer in [0, 2**63 - 1]"
+        what = "an integer" if self.kind == "int" else "a finite number"
+        bound = {"positive": " > 0", "nonnegative": " >= 0", None: ""}[self.low]
+        return what + bound + (f" <= {self.high}" if self.high is not None else "")
+
+
+def _scalar_kind(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "text"
+    return None
+
+
+def _check_scalar(where: str, name: str, field: _Field, kind: str, value: Any) -> Any:
+    bad = f"{where}: {name} must be {field.accepted()}; got {value!r}"
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(bad)
+        return value
+    if kind == "text":
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(bad)
+        if field.choices and value not in field.choices:
+            raise ValueError(bad)
+        return value
+    if kind == "float" and isinstance(value, str) and _EXPONENT_TEXT.match(value.strip()):
+        value = float(value)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (kind == "int" and isinstance(value, float))
+    ):
+        raise ValueError(f"{bad} ({type(value).__name__})")
+    value = int(value) if kind == "int" else float(value)
+    if not math.isfinite(value):
+        raise ValueError(bad)
+    if (field.low == "positive" and not value > 0) or (field.low == "nonnegative" and value < 0):
+        raise ValueError(bad)
+    if field.high is not None and value > field.high:
+        raise ValueError(bad)
+    return value
+
+
+class _ExperimentVocabulary:
+    """The options of an experiment SPEC: ``quick``, ``seed``, ``data`` and the fields of its Settings.
+
+    A field's kind is the kind of its value in the experiment's presets (``DEFAULT``, ``QUICK``,
+    ``TINY``): a number stays a number (an integer field takes integers), a tuple takes a list. A
+    number that is positive in every preset (a count, a size, a rate, a floor) must be positive,
+    one that is >= 0 in every preset must be >= 0. A text field (or a tuple of text) whose module
+    has a constant of the field's name in capitals (``floors.METHODS`` for ``methods``) takes only
+    those values. The module may define ``check_settings(settings)`` raising ``ValueError`` for
+    combinations it refuses; it is called for every point before anything runs.
+    """
+
+    def __init__(self, experiment: str, module):
+        self.experiment = experiment
+        self.module = module
+        presets = [getattr(module, p) for p in ("DEFAULT", "QUICK", "TINY") if hasattr(module, p)]
+        self.fields: dict[str, _Field] = {
+            "quick": _Field("bool"),
+            "seed": _Field("int", low="nonnegative", high=SEED_MAX),
+            "data": _Field("text"),
+        }
+        for f in dataclasses.fields(module.Settings):
+            if f.name in self.fields:
+                continue
+            values = [getattr(p, f.name) for p in presets]
+            self.fields[f.name] = self._field_of(f.name, values)
+
+    def _field_of(self, name: str, values: list) -> _Field:
+        choices = getattr(self.module, name.upper(), None)
+        if isinstance(values[0], tuple):
+            elements = [v for t in values for v in t]
+            kinds = {_scalar_kind(v) for v in elements}
+            kind = "float" if kinds == {"int", "float"} else (kinds.pop() if len(kinds) == 1 else "text")
+            return _Field("tuple", kind, self._low(kind, elements), self._choices(kind, choices))
+        kind = _scalar_kind(values[0]) or "text"
+        return _Field(kind, None, self._low(kind, values), self._choices(kind, choices))
+
+    @staticmethod
+    def _low(kind: str, values: list) -> str | None:
+        if kind not in ("int", "float") or not values:
+            return None
+        if all(v > 0 for v in values):
+            return "positive"
+        return "nonnegative" if all(v >= 0 for v in values) else None
+
+    @staticmethod
+    def _choices(kind: str, choices: Any) -> tuple | None:
+        if kind == "text" and isinstance(choices, tuple) and all(isinstance(c, str) for c in choices):
+            return choices
+        return None
+
+    def name(self, where: str, key: Any) -> str:
+        if not isinstance(key, str) or key not in self.fields:
+            raise ValueError(
+                f"{where}: unknown option {key!r} of experiment {self.experiment}; accepted: "
+                + ", ".join(self.fields)
+            )
+        return key
+
+    def check(self, where: str, name: str, value: Any) -> Any:
+        field = self.fields[name]
+        if field.kind != "tuple":
+            return _check_scalar(where, name, field, field.kind, value)
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise ValueError(f"{where}: {name} must be {field.accepted()}; got []")
+        checked = tuple(_check_scalar(where, name, field, field.element, v) for v in items)
+        if len(set(checked)) != len(checked):
+            raise ValueError(f"{where}: {name} repeats a value; got {value!r}")
+        return checked
+
+    def list_valued(self, name: str) -> bool:
+        return self.fields[name].kind == "tuple"
+
+    def accepted(self, name: str) -> str:
+        return self.fields[name].accepted()
+
+    def defaults(self, quick: bool) -> dict[str, Any]:
+        preset = self.module.QUICK if quick else self.module.DEFAULT
+        out = {"quick": quick, "seed": 0, "data": "digits"}
+        for f in dataclasses.fields(self.module.Settings):
+            if f.name not in out:
+                out[f.name] = getattr(preset, f.name)
+        return out
+
+    def settings_of(self, values: Mapping[str, Any]):
+        """The experiment's ``Settings`` of a point's full options (the preset replaced field by field)."""
+        preset = self.module.QUICK if values["quick"] else self.module.DEFAULT
+        fields = {f.name for f in dataclasses.fields(self.module.Settings)}
+        return dataclasses.replace(preset, **{k: v for k, v in values.items() if k in fields})
+
+
+def experiment_vocabulary(name: str) -> _ExperimentVocabulary:
+    """The options an experiment SPEC of experiment ``name`` accepts (:class:`_ExperimentVocabulary`)."""
+    from vaetheory.studies.experiments import EXPERIMENTS, get_experiment
+
+    if not isinstance(name, str) or name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; experiments are: {', '.join(EXPERIMENTS)}")
+    return _ExperimentVocabulary(name, get_experiment(name))
+
+
+def experiment_settings(run: RunSpec):
+    """``(Settings, quick, seed, data)`` of the point ``run`` of an experiment SPEC."""
+    vocab = experiment_vocabulary(run.experiment)
+    return vocab.settings_of(run.settings), run.settings["quick"], run.settings["seed"], run.settings["data"]
+
+
+def _parse_experiment_spec(raw: dict, source: str) -> SweepSpec:
+    try:
+        vocab = experiment_vocabulary(raw["experiment"])
+    except ValueError as exc:
+        raise ValueError(f"{source}: experiment: {exc}") from None
+    base, flat_axes, points = _expand(raw, source, vocab)
+    settings = []
+    for p in points:
+        full = {**base, **p}
+        full = {**vocab.defaults(full.get("quick", False)), **full}
+        settings.append(full)
     names = run_names(points, settings)
-    runs = tuple(RunSpec(n, s, p) for n, s, p in zip(names, settings, points))
+    runs = tuple(RunSpec(n, s, p, experiment=vocab.experiment) for n, s, p in zip(names, settings, points))
+    check = getattr(vocab.module, "check_settings", None)
     for run in runs:
         try:
-            run.train_config()
-        except ValueError as exc:
+            s = vocab.settings_of(run.settings)
+            if check is not None:
+                check(s)
+        except (TypeError, ValueError) as exc:
             raise ValueError(f"{source}: run {run.name} ({_describe(run.point)}): {exc}") from None
-    if check_data:
-        _check_models(source, runs)
     return SweepSpec(
         name=raw.get("name"),
         description=raw.get("description"),
@@ -425,6 +676,7 @@ def parse_spec(raw: Any, *, source: str = "SPEC", check_data: bool = True) -> Sw
         axes=flat_axes,
         runs=runs,
         source=_jsonable(raw),
+        experiment=vocab.experiment,
     )
 
 
@@ -474,6 +726,7 @@ def load_spec(path: str | Path, *, check_data: bool = True) -> SweepSpec:
 
 
 __all__ = [
+    "EXPERIMENT_OPTIONS",
     "MAX_RUNS",
     "MAX_SPEC_BYTES",
     "OPTIONS",
@@ -482,6 +735,8 @@ __all__ = [
     "RunSpec",
     "SweepSpec",
     "check_value",
+    "experiment_settings",
+    "experiment_vocabulary",
     "load_spec",
     "parse_spec",
     "run_names",
