@@ -26,7 +26,11 @@ def register(subparsers) -> None:
     parser.add_argument("name", nargs="?", metavar="NAME", help=f"one of: {', '.join(EXPERIMENTS)}")
     parser.add_argument("--list", action="store_true", help="name the experiments and exit")
     parser.add_argument("--out", metavar="DIR", help="output directory (created; locked while it runs)")
-    parser.add_argument("--data", default="digits", help="data set (the experiments run on 'digits')")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="data set (default: the experiment's own: 'digits', or 'manifold' for gamma-to-zero)",
+    )
     parser.add_argument("--quick", action="store_true", help="small settings (under 2 minutes on 2 cores)")
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the split, dequantisation, weights and noise"
@@ -74,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         resume=args.resume,
         overwrite=args.overwrite,
-        data=args.data,
         device=device,
+        **({} if args.data is None else {"data": args.data}),
     )
     out = result["out_dir"]
     written = []

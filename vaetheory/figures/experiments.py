@@ -21,6 +21,9 @@ FIGURES: dict[str, tuple[str, str, str]] = {
         "unbounded_training",
     ),
     "floors": ("vaetheory.plots.experiments.training", "draw_floors", "floors"),
+    "mechanisms": ("vaetheory.plots.experiments.mechanisms", "draw_mechanisms", "mechanisms"),
+    "sigma-vae": ("vaetheory.plots.experiments.sigma_vae", "draw_sigma_vae", "sigma_vae"),
+    "gamma-to-zero": ("vaetheory.plots.experiments.gamma_to_zero", "draw_gamma_to_zero", "gamma_to_zero"),
 }
 
 #: experiment -> figure file stem (kept for earlier callers; derived from FIGURES)

@@ -8,8 +8,8 @@ data=..., device="cpu")``, which trains, evaluates, writes ``DIR/results.json``,
 by :mod:`vaetheory.figures.experiments` (the library draws nothing). The command line is
 ``vaetheory experiment NAME --out DIR``.
 
-Built: ``unbounded-training`` and ``floors``. Not yet built (issue 15): ``mechanisms``,
-``gamma-to-zero``, ``collapse``, ``sigma-vae``.
+Built: ``unbounded-training``, ``floors``, ``sigma-vae``, ``gamma-to-zero`` and ``mechanisms``. Not
+yet built (issue 15): ``collapse``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from types import ModuleType
 EXPERIMENTS: dict[str, str] = {
     "unbounded-training": "unbounded_training",
     "floors": "floors",
+    "sigma-vae": "sigma_vae",
+    "gamma-to-zero": "gamma_to_zero",
+    "mechanisms": "mechanisms",
 }
 
 DESCRIPTIONS: dict[str, str] = {
@@ -31,6 +34,19 @@ DESCRIPTIONS: dict[str, str] = {
     "floors": (
         "clamp, softclip, softplus and gaussian_nll floors over a log grid of xi: held-out log-likelihood, "
         "largest training log p(x) against the bound, smallest unfloored variance"
+    ),
+    "sigma-vae": (
+        "fixed decoder std over a grid, one shared learned std and the calibrated sigma*^2 = MSE (Rybkin "
+        "et al. 2021): ELBO, held-out log-likelihood, reconstruction MSE and sample variance against sigma"
+    ),
+    "gamma-to-zero": (
+        "synthetic data on an r-dimensional manifold, one shared learned variance gamma (Dai & Wipf 2019): "
+        "log gamma and active latent dimensions against steps, the ELBO's rate against -log gamma vs "
+        "(d - r)/2"
+    ),
+    "mechanisms": (
+        "the two routes to +infinity told apart: per-dimension collapse (raw digits, synthetic data with "
+        "constant coordinates) vs per-point collapse, with dequantised digits as the control"
     ),
 }
 
