@@ -5,9 +5,12 @@
   floor's bound :math:`-(d/2)\\log(2\\pi\\xi)` dashed in the floor's colour, the theory's asymptote
   :math:`dk/2-(d/2)\\log 2\\pi-\\log 2` thick and translucent, and an inset on the smallest floor's
   plateau that shows the log 2 gap below its bound.
-* :func:`draw_training_runs` -- the unboundedness plot of training runs: the largest per-point
-  one-sample ELBO (a lower bound on log p(x_i)) against the step (learned, floors with their
-  bounds dashed, Bernoulli) and the smallest decoder variance against the step on a log axis.
+* :func:`draw_training_runs` -- the unboundedness plot of training runs. From whole-set estimates
+  (series with ``train_loglik``; the catalogue's ``empirical_training``): the mean and the largest
+  per-point :math:`L_k` over the WHOLE training set with each floor's bound dashed, the held-out
+  mean, and the smallest decoder variance, against the step (:func:`draw_training_whole_set`).
+  From a trainer's log (``vaetheory train``: series with only ``max_point_loglik``): the largest
+  per-point one-sample ELBO in the batch, labelled as such, and the smallest variance.
 
 Colours come from :mod:`vaetheory.plots.style`: a policy's colour key, a floor's xi.
 """
@@ -192,6 +195,8 @@ def draw_training_runs(
     optional ``stopped_at`` (a step where the run broke down numerically, marked with a cross).
     ``title`` is drawn only if given (the catalogue puts it in the caption).
     """
+    if runs and all("train_loglik" in run for run in runs):
+        return draw_training_whole_set(runs, title=title)
     drew_unfloored = False
     with style():
         fig, (ax_ll, ax_var) = new_figure("page", aspect=0.4, ncols=2, layout="constrained")
@@ -259,12 +264,92 @@ def draw_training_runs(
             )
             labels.append("variance before the floor (b)")
         ax_ll.set_xlabel("training step")
-        ax_ll.set_ylabel("largest per-point ELBO (nats)")
+        ax_ll.set_ylabel("largest one-sample ELBO in the batch (nats)", fontsize=7)
         ax_ll.set_title("(a)", loc="left")
         ax_var.set_yscale("log")
         ax_var.set_xlabel("training step")
         ax_var.set_ylabel(r"smallest variance $\sigma_j^2(z)$")
         ax_var.set_title("(b)", loc="left")
+        legend_below(fig, handles, labels)
+        if title:
+            fig.suptitle(title)
+        pin_to_figure_size(fig)
+    return fig
+
+
+def _series_color(run: Mapping[str, Any]) -> tuple[str, str]:
+    """(colour, gid) of a series: a floor's xi colour, else its policy's colour."""
+    if _floored(run) and run.get("floor") is not None:
+        return xi_color(run["floor"]), xi_gid(run["floor"])
+    key = run.get("colour_key", run["policy"])
+    return policy_color(key), policy_gid(key)
+
+
+def draw_training_whole_set(runs: Sequence[Mapping[str, Any]], *, title: str | None = None):
+    """Training runs from whole-set estimates, three panels against the step (log axis). Page width.
+
+    ``runs``: dicts with ``label``, ``policy``, optional ``colour_key``/``floored``/``floor``,
+    ``steps`` and, one per step, ``train_loglik`` (mean :math:`L_k` over the whole training set),
+    ``train_loglik_max`` (its largest point), ``heldout_loglik`` (held-out mean), ``min_variance``
+    (None entries skipped), ``bound`` (None or a number) and optional ``stopped_at``. (a) training
+    mean solid with filled markers, largest point thin with open markers, bounds dashed and labelled
+    with their xi; (b) held-out mean (symlog axis); (c) smallest variance, floors dashed.
+    """
+    with style():
+        fig, (ax_tr, ax_ho, ax_var) = new_figure("page", aspect=0.46, ncols=3, layout="constrained")
+        first = min((s for run in runs for s in run["steps"] if s > 0), default=1)
+        # floored runs first (underneath), the unfloored ones on top
+        for run in sorted(runs, key=lambda r: not (_floored(r) and r.get("floor") is not None)):
+            color, gid = _series_color(run)
+            floored = _floored(run) and run.get("floor") is not None
+
+            def pts(key, run=run):
+                return [(s, v) for s, v in zip(run["steps"], run[key]) if v is not None and s > 0]
+
+            line = {**MEASURED_LINE, "markersize": 2.6}
+            for ax, key, extra, label in (
+                (ax_tr, "train_loglik", {}, run["label"]),
+                (ax_tr, "train_loglik_max", {"linewidth": 0.6, "mfc": "white"}, None),
+                (ax_ho, "heldout_loglik", {}, None),
+                (ax_var, "min_variance", {}, None),
+            ):
+                xy = pts(key)
+                if xy:
+                    s, v = zip(*xy)
+                    ax.plot(s, v, color=color, gid=gid, label=label, **{**line, **extra})
+                    if run.get("stopped_at") is not None:
+                        ax.plot(s[-1], v[-1], "x", color=color, gid=gid, markersize=6)
+            if run.get("bound") is not None:
+                ax_tr.axhline(run["bound"], color=color, gid=gid, **BOUND_LINE)
+                if floored:
+                    direct_label(
+                        ax_tr, first, run["bound"], xi_label(run["floor"]), color, va="bottom", xytext=(0, 1)
+                    )
+            if floored:
+                ax_var.axhline(run["floor"], color=color, gid=gid, **BOUND_LINE)
+                end = pts("train_loglik")
+                if end:  # the floors' blues are close: name each floored run at its last point
+                    direct_label(ax_tr, end[-1][0], end[-1][1], xi_label(run["floor"]), color, fontsize=7)
+        handles, labels = ax_tr.get_legend_handles_labels()
+        bounded = [run for run in runs if run.get("bound") is not None]
+        if bounded:
+            handles.append(tuple(Line2D([], [], color=_series_color(r)[0], **BOUND_LINE) for r in bounded))
+            labels.append(rf"bound {BOUND_LABEL} (a), floor $\xi$ (c)")
+        handles.append(
+            Line2D([], [], color=THEORY_COLOR, **{**MEASURED_LINE, "linewidth": 0.6, "mfc": "white"})
+        )
+        labels.append("largest training point (open)")
+        for ax in (ax_tr, ax_ho, ax_var):
+            ax.set_xscale("log")
+            ax.set_xlabel("Adam step")
+        ax_tr.set_ylabel(r"training $L_k$ per point (nats)")
+        ax_tr.set_title("(a)", loc="left")
+        ax_ho.set_yscale("symlog", linthresh=100.0)
+        ax_ho.set_ylabel(r"held-out mean $L_k$ (nats, symlog)")
+        ax_ho.set_title("(b)", loc="left")
+        ax_var.set_yscale("log")
+        ax_var.set_ylabel(r"smallest variance $\sigma_j^2(z)$")
+        ax_var.set_title("(c)", loc="left")
         legend_below(fig, handles, labels)
         if title:
             fig.suptitle(title)

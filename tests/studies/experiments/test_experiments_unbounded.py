@@ -100,11 +100,58 @@ def test_resume_skips_finished_groups_and_refuses_other_settings(tiny):
     before = (out / "runs" / "learned-lr3e-3.json").read_text()
     with pytest.raises(ValueError, match="already holds"):
         U.run(out, settings=U.TINY, seed=0, progress=False)
-    again = U.run(out, settings=U.TINY, seed=0, resume=True, progress=False)
+    with pytest.MonkeyPatch.context() as mp:
+        # every group is finished: a resume trains nothing
+        mp.setattr(C, "train_group", lambda *a, **k: pytest.fail("a resumed finished run trained"))
+        again = U.run(out, settings=U.TINY, seed=0, resume=True, progress=False)
     assert (out / "runs" / "learned-lr3e-3.json").read_text() == before
-    assert again["runs"] == result["runs"]
+    assert again["runs"] == result["runs"] and again["verdicts"] == result["verdicts"]
     with pytest.raises(ValueError, match="other options"):
         U.run(out, settings=U.TINY, seed=1, resume=True, progress=False)
+
+
+def test_diagnosis_says_why_from_the_numbers(tiny):
+    _, result = tiny
+    records = json.loads(json.dumps(result["details"]))
+    floored = next(r for r in records if r["floor"] is not None)
+    end = floored["curve"][-1]
+    lines = U.diagnosis(records)
+    line = next(x for x in lines if x.startswith(f"- {floored['name']}:"))
+    memorised = end["train_recon_mse"] < 0.25 * end["heldout_recon_mse"]
+    assert ("memorised the training images" in line) == memorised
+    # the statement follows the numbers: a floored run whose mean fits the held-out set as well as
+    # the training set is not called memorised
+    end["train_recon_mse"] = end["heldout_recon_mse"]
+    again = next(x for x in U.diagnosis(records) if x.startswith(f"- {floored['name']}:"))
+    assert "memorised" not in again
+    end["train_recon_mse"] = 0.01 * end["heldout_recon_mse"]
+    again = next(x for x in U.diagnosis(records) if x.startswith(f"- {floored['name']}:"))
+    assert "memorised the training images" in again and "the floor bounds the variance" in again
+    assert "Why the held-out likelihoods fall" in (tiny[0] / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("template", ["generic", "icml", "neurips"])
+def test_figures_pass_the_style_audit_and_the_caption_states_the_numbers(tiny, tmp_path, template):
+    from vaetheory.figures import empirical
+    from vaetheory.figures.experiments import draw_experiment
+    from vaetheory.plots import style
+    from vaetheory.plots.empirical import draw_training_runs
+    from vaetheory.plots.experiments.training import draw_unbounded_training
+
+    _, result = tiny
+    with style.use_template(template):
+        assert style.audit_figure(draw_unbounded_training(result["details"]), template) == []
+        # the catalogue's empirical_training figure drawn from the same whole-set records
+        series = empirical.series_from_records(result["details"])
+        assert all("heldout_loglik" in run for run in series)
+        assert style.audit_figure(draw_training_runs(series), template) == []
+        written = draw_experiment("unbounded-training", result, tmp_path)
+    style.plt.close("all")
+    assert sorted(p.suffix for p in written) == [".json", ".pdf", ".png"]
+    sidecar = json.loads((tmp_path / "unbounded_training.json").read_text())
+    assert sidecar["caption"] == U.caption(result) and sidecar["template"] == template
+    learned = next(r for r in result["details"] if r["name"] == "learned-lr3e-3")
+    assert f"{learned['curve'][-1]['heldout_loglik']:.1f}" in sidecar["caption"]
 
 
 def _data(n=6, seed=0):
