@@ -356,9 +356,17 @@ class GaussianVAE(nn.Module):
         return self.elbo_from_noise(x, eps, beta)
 
     def elbo_from_noise(self, x: torch.Tensor, eps: torch.Tensor, beta=1.0):
-        """:meth:`elbo_terms` with the standard-normal noise ``eps`` ``[S, n, latent_dim]`` given."""
+        """:meth:`elbo_terms` with the standard-normal noise ``eps`` ``[S, n, latent_dim]`` given.
+
+        With one sample (``S == 1``, every training step) the decoder runs on ``[n, ...]`` tensors
+        and the variance gets its leading axis back as a view: the same numbers as the
+        ``[1, n, ...]`` route (the mean over one sample is the value itself, and a linear layer
+        folds a leading axis of 1 into the same matrix product), without the reshapes and the
+        mean's backward pass that the sample axis costs each step.
+        """
         q_mean, q_log_variance = self.encode_log(x)
-        z = q_mean + (0.5 * q_log_variance).exp() * eps
+        one_sample = eps.dim() == 3 and eps.shape[0] == 1
+        z = q_mean + (0.5 * q_log_variance).exp() * (eps[0] if one_sample else eps)
         dec_mean, variance, log_variance = self.decoder_moments(z, x)
         if variance is None:  # Bernoulli(logits).log_prob
             log_lik = -F.binary_cross_entropy_with_logits(dec_mean, x.expand_as(dec_mean), reduction="none")
@@ -367,6 +375,8 @@ class GaussianVAE(nn.Module):
         else:
             log_lik = gaussian_log_density(x, dec_mean, variance, log_variance)
         kl = kl_standard_normal(q_mean, q_log_variance).sum(-1)
+        if one_sample:
+            return log_lik.sum(-1) - beta * kl, None if variance is None else variance.unsqueeze(0)
         return log_lik.sum(-1).mean(0) - beta * kl, variance
 
     def forward(self, x: torch.Tensor, eps: torch.Tensor, beta=1.0) -> torch.Tensor:

@@ -516,24 +516,47 @@ def _detached_copy(tree):
 class _Peak:
     """The running maximum of the one-sample per-point ELBO (:data:`PEAK_STATISTIC`).
 
-    :meth:`update` runs at every step and keeps the maximum, its step and its point as tensors on
-    the batch's device (no read-back); ``value``, ``step``, ``point`` and :meth:`state` read them
-    back. A later step replaces the peak only when strictly larger; the first point of a batch
-    reaching its maximum is taken (``torch.argmax``).
+    :meth:`update` runs at every step and only keeps a reference to the step's per-point values
+    and indices (no operation, no read-back); every :data:`FOLD_STEPS` steps (or
+    :data:`FOLD_POINTS` points), and before any read, the kept steps are folded into the maximum,
+    its step and its point, tensors on the batch's device, with one ``argmax`` over all of them.
+    ``value``, ``step``, ``point`` and :meth:`state` read them back. The result is that of a
+    step-by-step update: a later step replaces the peak only when strictly larger, and of equal
+    values the earliest step's first point is taken (``torch.argmax`` returns the first maximum in
+    the (step, point) order of the stacked values).
     """
+
+    #: at most this many steps, or this many per-point values, wait to be folded in
+    FOLD_STEPS = 32
+    FOLD_POINTS = 1 << 15
 
     def __init__(self, value: float | None = None, step: int | None = None, point: int | None = None):
         self._host = (value, step, point)
         self._tensors: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        self._pending: list[tuple[int, torch.Tensor, torch.Tensor]] = []
+        self._pending_points = 0
 
     def update(self, step: int, point_elbo: torch.Tensor, index: torch.Tensor) -> None:
-        j = torch.argmax(point_elbo)
-        v, p = point_elbo.take(j), index.take(j)  # take: indexing by a tensor j would read j back
+        self._pending.append((step, point_elbo, index))
+        self._pending_points += point_elbo.numel()
+        if len(self._pending) >= self.FOLD_STEPS or self._pending_points >= self.FOLD_POINTS:
+            self._fold()
+
+    def _fold(self) -> None:
+        if not self._pending:
+            return
+        steps, values, indices = zip(*self._pending)
+        self._pending, self._pending_points = [], 0
+        values = torch.stack(values)  # [steps, batch]: every step draws the same number of points
+        flat = torch.argmax(values)  # the first maximum in (step, point) order
+        v = values.reshape(-1).take(flat)  # take: indexing by a tensor would read it back
+        p = torch.stack(indices).reshape(-1).take(flat)
+        s = torch.tensor(steps, dtype=torch.int64).to(values.device).take(flat // values.shape[1])
         if self._tensors is None:
             value, at, point = self._host
-            device = point_elbo.device
+            device = values.device
             self._tensors = (
-                torch.tensor(-math.inf if value is None else value, dtype=point_elbo.dtype).to(device),
+                torch.tensor(-math.inf if value is None else value, dtype=values.dtype).to(device),
                 torch.tensor(-1 if at is None else at, dtype=torch.int64).to(device),
                 torch.tensor(-1 if point is None else point, dtype=torch.int64).to(device),
             )
@@ -541,11 +564,12 @@ class _Peak:
         better = v > value
         self._tensors = (
             torch.where(better, v, value),
-            at.masked_fill(better, step),
+            torch.where(better, s, at),
             torch.where(better, p, point),
         )
 
     def _read(self) -> tuple[float | None, int | None, int | None]:
+        self._fold()
         if self._tensors is not None:
             value, at, point = self._tensors
             at = int(at)
@@ -675,13 +699,15 @@ def train_step(t: _Trainer, step: int, *, log: bool) -> StepResult:
     xb = t.X[index]
     point_elbo, variance = t.model.elbo_terms(xb, beta=t.config.beta, generator=t.generator)
     loss = -point_elbo.mean()
-    t.optimizer.zero_grad(set_to_none=True)
+    for p in t.params:  # optimizer.zero_grad(set_to_none=True), without its profiler hook
+        p.grad = None
     loss.backward()
     grads = [p.grad for p in t.params if p.grad is not None]
-    # one fused reduction: the norms of all gradients at once; then the step's only read-back from
-    # the device, one boolean: are the loss and every gradient finite?
-    norms = torch.stack(torch._foreach_norm(grads))
-    if not bool(torch.isfinite(norms).all() & torch.isfinite(loss)):
+    # one fused reduction: the norms of all gradients at once, stacked with the loss; then the
+    # step's only read-back from the device, one boolean: are the loss and every gradient finite?
+    checked = torch.stack([*torch._foreach_norm(grads), loss.detach()])
+    norms = checked[:-1]
+    if not bool(torch.isfinite(checked).all()):
         if not torch.isfinite(loss):
             return StepResult(
                 f"the loss (negative ELBO) is {float(loss.detach())!r}", point_elbo.detach(), index, xb
