@@ -78,7 +78,15 @@ def git_dirty() -> bool | None:
 
 
 def library_versions() -> dict[str, str | None]:
-    """``{name: version}`` for :data:`LIBRARIES` from the installed metadata (``None`` if absent)."""
+    """``{name: version}`` for :data:`LIBRARIES` from the installed metadata (``None`` if absent).
+
+    Read once per process (the metadata lookups cost milliseconds, and every ``train()`` records
+    them); each call returns a fresh dict."""
+    return dict(_installed_versions())
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_versions() -> dict[str, str | None]:
     from importlib import metadata
 
     out: dict[str, str | None] = {}
