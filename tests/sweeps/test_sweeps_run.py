@@ -184,3 +184,68 @@ def test_process_pool_gives_the_in_process_numbers(tmp_path):
     # the same code on the same CPU with one torch thread: identical float32 arithmetic
     assert [r["metrics"] for r in a.rows] == [r["metrics"] for r in b.rows]
     assert [r["bound_check"] for r in a.rows] == [r["bound_check"] for r in b.rows]
+
+
+class _Killed(BaseException):
+    """Stands for the driver dying (not an Exception: nothing in the sweep may catch it)."""
+
+
+def test_a_stacked_group_killed_mid_checkpoint_resumes_from_it_bit_for_bit(tmp_path, monkeypatch):
+    import torch
+
+    from vaetheory.empirical import sweep as sweep_module
+    from vaetheory.rundir import read_checkpoint, write_fault_hook
+
+    spec = parse_spec(
+        {
+            **SPEC,
+            "base": {**SPEC["base"], "steps": 30, "checkpoint_every": 10},
+            "grid": {"floor": [0.1, 0.01], "seed": [0]},
+        }
+    )
+    reference = run_sweep(spec, tmp_path / "ref", progress=False, group_size=2)
+    out = tmp_path / "out"
+    first = out / "runs" / "floor-0.1_seed-0"
+    writes = []
+
+    def hook(path, raw):
+        if path.name.startswith("stack-") and path.parent == first:
+            writes.append(path)
+            if len(writes) == 2:  # the checkpoint of step 20 dies part-way; the file holds step 10
+
+                class Dying:
+                    def write(self, chunk):
+                        raw.write(chunk[:64])
+                        raise _Killed
+
+                return Dying()
+        return raw
+
+    with write_fault_hook(hook), pytest.raises(_Killed):
+        run_sweep(spec, out, progress=False, group_size=2)
+    (stack,) = first.glob("stack-*.pt")
+    assert read_checkpoint(stack)["step"] == 10
+    assert not any(
+        (out / "runs" / n / RUN_RECORD).exists() for n in ("floor-0.1_seed-0", "floor-0.01_seed-0")
+    )
+
+    draws = {"n": 0}
+    real_draw = sweep_module._draw
+
+    def counting(*args, **kwargs):
+        draws["n"] += 1
+        return real_draw(*args, **kwargs)
+
+    monkeypatch.setattr(sweep_module, "_draw", counting)
+    resumed = run_sweep(spec, out, progress=False, group_size=2)
+    assert resumed.complete and resumed.trained == 2
+    assert draws["n"] == (30 - 10) * 2  # steps 11..30 of both runs: it resumed from step 10
+    assert not list(first.glob("stack-*.pt"))  # removed once the group finished
+    # bit for bit the uninterrupted sweep: the same float32 operations in the same order
+    for a, b in zip(reference.rows, resumed.rows, strict=True):
+        assert a["metrics"] == b["metrics"] and a["bound_check"] == b["bound_check"]
+        wa = torch.load(tmp_path / "ref" / a["run_dir"] / "checkpoint.pt", weights_only=True)["model"]
+        wb = torch.load(out / b["run_dir"] / "checkpoint.pt", weights_only=True)["model"]
+        assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+        la = json.loads((tmp_path / "ref" / a["run_dir"] / "losses.json").read_text())
+        assert la == json.loads((out / b["run_dir"] / "losses.json").read_text())
