@@ -81,14 +81,14 @@ def draw_gamma_to_zero(records: list[dict], *, title: str | None = None):
         for ax in (ax_g, ax_a):
             ax.set_xscale("log")
             ax.set_xlabel("Adam step")
-        ax_g.set_ylabel(r"$\log\gamma$ (shared decoder variance)")
+        ax_g.set_ylabel(r"$\log\gamma$ (shared variance)")
         ax_g.set_title("(a)", loc="left")
-        ax_a.set_ylabel(r"active latent dimensions ($A_u>0.01$)")
+        ax_a.set_ylabel(r"active dimensions ($A_u>0.01$)")
         ax_a.set_title("(b)", loc="left")
         ax_e.set_xlabel(r"$-\log\gamma$")
         ax_e.set_ylabel("ELBO (nats per point)")
         ax_e.set_title("(c)", loc="left")
-        legend_below(fig, ncol=4)
+        legend_below(fig)
         if title:
             fig.suptitle(title)
         pin_to_figure_size(fig)
