@@ -43,3 +43,37 @@ def test_ray_engine_equals_local_engine_bit_for_bit(cluster, tmp_path):
     # the runs' files came back to the driver's directory; a rerun trains nothing
     again = run_sweep(spec, tmp_path / "ray", engine="ray", progress=False, group_size=2)
     assert again.done_before == 4 and again.trained == 0
+
+
+def test_an_experiment_point_on_ray_equals_the_local_engine(cluster, tmp_path):
+    spec = parse_spec(
+        {
+            "experiment": "floors",
+            "base": {
+                "quick": True,
+                "n_train": 8,
+                "n_heldout": 20,
+                "hidden": 16,
+                "steps": 30,
+                "n_evals": 2,
+                "k": 8,
+                "floors": [1.0e-2],
+                "methods": ["clamp", "gaussian_nll"],
+            },
+            "grid": {"seed": [0]},
+        }
+    )
+    local = run_sweep(spec, tmp_path / "local", progress=False)
+    remote = run_sweep(spec, tmp_path / "ray", engine="ray", progress=False)
+    assert local.complete and remote.complete
+    # the same run_experiment on the same CPU with one torch thread: the same records, exactly
+    (a,), (b,) = local.rows, remote.rows
+    assert a["records"] == b["records"] and a["verdicts"] == b["verdicts"]
+    # the experiment's run directory (with its runs/ subdirectory) came back to the driver
+    for name in (
+        "experiment.json",
+        "summary.md",
+        "runs/floor1e-2-clamp.json",
+        "runs/floor1e-2-gaussian_nll.json",
+    ):
+        assert (tmp_path / "ray" / b["run_dir"] / name).is_file(), name
