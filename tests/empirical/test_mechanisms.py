@@ -64,7 +64,7 @@ def test_one_point_collapsed_in_every_coordinate_is_per_point():
     r = classify_mechanism(lv, reference_variance=REF, loglik=loglik)
     assert r.mechanism == "per-point" and r.points == (5,) and r.dims == ()
     assert r.point_share == 1.0 and r.dimension_share == 0.0
-    assert r.point_loglik_share == 1.0
+    assert r.point_loglik_share == 1.0 and r.top_point_share == 1.0
 
 
 def test_both_routes_and_the_share_identity():
@@ -148,6 +148,7 @@ def test_scattered_cells_are_neither_route():
         lv[i, (7 * i) % 64] = DEEP
     r = classify_mechanism(lv, reference_variance=REF)
     assert r.mechanism == "none" and r.scattered_share == 1.0 and r.collapsed_cells == 16
+    assert r.top_point_share == pytest.approx(1 / 16, rel=1e-12)  # spread evenly over the points
 
 
 def test_growth_against_an_independent_loop_and_scale_invariance():

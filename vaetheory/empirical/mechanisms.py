@@ -96,6 +96,9 @@ class MechanismReport:
     #: share of the growth on collapsed cells outside D whose training value another point shares
     #: exactly in that coordinate (an atom of a discretised coordinate; needs ``x``)
     atom_share: float | None = None
+    #: share of the growth outside D carried by the one point that carries most of it (0 if none):
+    #: how concentrated on a point the growth is, whether or not that point is in P
+    top_point_share: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -203,6 +206,8 @@ def classify_mechanism(
         spread = ll - ll.min()
         s = float(spread.sum())
         point_ll_share = float(spread[point_mask].sum() / s) if s > 0 else float(point_mask.mean())
+    outside = growth[:, others].sum(axis=1)
+    top_point = float(outside.max() / total) if total > 0 and outside.size else 0.0
     atom_share = None
     if xs is not None:
         atom = np.zeros(lv.shape, dtype=bool)
@@ -231,6 +236,7 @@ def classify_mechanism(
         ambiguous=ambiguous,
         point_loglik_share=point_ll_share,
         atom_share=atom_share,
+        top_point_share=top_point,
     )
 
 
