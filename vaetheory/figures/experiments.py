@@ -24,6 +24,7 @@ FIGURES: dict[str, tuple[str, str, str]] = {
     "mechanisms": ("vaetheory.plots.experiments.mechanisms", "draw_mechanisms", "mechanisms"),
     "sigma-vae": ("vaetheory.plots.experiments.sigma_vae", "draw_sigma_vae", "sigma_vae"),
     "gamma-to-zero": ("vaetheory.plots.experiments.gamma_to_zero", "draw_gamma_to_zero", "gamma_to_zero"),
+    "collapse": ("vaetheory.plots.experiments.collapse", "draw_collapse", "collapse"),
 }
 
 #: experiment -> figure file stem (kept for earlier callers; derived from FIGURES)
