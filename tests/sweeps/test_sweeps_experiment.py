@@ -226,3 +226,15 @@ def test_no_aggregate_when_the_seeds_do_not_line_up(swept):
     b["records"][2]["stopped"] = {"step": 7, "reason": "x", "min_variance": None, "point": 0}
     _, skipped = figure_inputs([a, b])
     assert "runs stopped (numerical breakdown): seed-1/floor1e-2-gaussian_nll" in skipped[0]
+
+
+def test_dry_run_lists_the_points(tmp_path, capsys):
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(SPEC))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "out"), "--dry-run"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "vaetheory sweep: 2 points, each one run of experiment floors",
+        "  seed-0",
+        "  seed-1",
+    ]
+    assert not (tmp_path / "out").exists()

@@ -85,6 +85,11 @@ def run(args: argparse.Namespace) -> int:
             "--figures applies to a SPEC with experiment: NAME (each point one run of the experiment); "
             "this SPEC's runs are training runs (their numbers are in DIR/results.jsonl and results.csv)"
         )
+    if args.dry_run and spec.experiment is not None:
+        print(f"vaetheory sweep: {len(spec.runs)} points, each one run of experiment {spec.experiment}")
+        for run in spec.runs:
+            print(f"  {run.name}")
+        return 0
     if args.dry_run:
         groups = plan_groups(spec.runs, args.group_size)
         print(
