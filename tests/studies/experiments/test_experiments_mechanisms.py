@@ -62,6 +62,13 @@ def test_results_json_schema_and_files(cli_run):
     assert data["runs"] == result["runs"]  # the resumed run gives the same values
     summary = (out / "summary.md").read_text()
     assert summary.startswith("# mechanisms") and "Theory against the runs" in summary
+    assert "## Constant coordinates not collapsed at every point" in summary
+    raw = result["details"][0]
+    lv = np.asarray(raw["final_log_variance"])
+    j = next((j for j in raw["constant_coords"] if j not in raw["curve"][-1]["dims"]), None)
+    if j is not None:  # the count in the summary is read off the stored matrix
+        under = int(np.sum(lv[:, j] < np.log(raw["threshold_variance"])))
+        assert f"{j}: {under}/{lv.shape[0]} points" in summary
     for suffix in ("pdf", "png", "json"):
         assert (out / f"mechanisms.{suffix}").stat().st_size > 0
     sidecar = json.loads((out / "mechanisms.json").read_text())
