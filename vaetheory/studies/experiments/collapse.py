@@ -82,7 +82,7 @@ class Settings:
 
 DEFAULT = Settings()
 QUICK = Settings(n_train=1000, n_heldout=300, n_grid=15, steps=2500, n_evals=6)
-TINY = Settings(n_train=300, n_heldout=60, hidden=(32,), n_grid=5, steps=200, n_evals=3, lr=3e-3)
+TINY = Settings(n_train=200, n_heldout=50, hidden=(32,), n_grid=5, steps=150, n_evals=3, lr=3e-3)
 
 
 def check_settings(s: Settings) -> Settings:
