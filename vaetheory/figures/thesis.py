@@ -286,8 +286,11 @@ def _collapse_figure(reproduction, latents, out: Path, prov: dict, where: str) -
     learned = [c for c in reproduction.configurations if c.effective_variance is None]
     spectrum = np.asarray(reproduction.spectrum)
     measured = [(c.config, c.policy, c.latent, c.effective_variance, c.active_units) for c in fixed]
-    # learned sigma(x): beta = 1 times the mean learned variance (the threshold needs a fixed sigma)
-    measured += [(c.config, c.policy, c.latent, c.mean_decoder_variance, c.active_units) for c in learned]
+    # learned sigma(x): placed at pPCA's sigma^2_ML(q), the threshold table.md's linear-theory column uses
+    # (one definition for figure and table; a per-pixel sigma^2(x) is not one threshold)
+    measured += [
+        (c.config, c.policy, c.latent, c.predicted_threshold_variance, c.active_units) for c in learned
+    ]
     ts = [m[3] for m in measured]
     thresholds = np.logspace(np.log10(min(ts)) - 1, np.log10(max(ts)) + 1, 400)
     predicted = {q: predicted_active_curve(spectrum, q, thresholds) for q in latents}
@@ -309,10 +312,13 @@ def _collapse_figure(reproduction, latents, out: Path, prov: dict, where: str) -
     )
     if learned:
         caption += (
-            " A learned sigma(x) varies by pixel and input, so those runs (beta = 1) are placed at their "
-            "mean learned variance, the mean of sigma^2(m(x)) ("
+            " A learned sigma(x) varies by pixel and input, so those runs (beta = 1) are placed at the "
+            "threshold table.md uses for them, pPCA's sigma^2_ML(q) (the mean of the discarded eigenvalues), "
+            "where a learned linear variance settles ("
             + "; ".join(
-                f"q = {c.latent}: {c.mean_decoder_variance:.3g}, {c.active_units} active" for c in learned
+                f"q = {c.latent}: sigma^2_ML {c.predicted_threshold_variance:.3g}, {c.active_units} active "
+                f"(mean learned variance {c.mean_decoder_variance:.3g})"
+                for c in learned
             )
             + "): indicative only."
         )
@@ -326,7 +332,7 @@ def _collapse_figure(reproduction, latents, out: Path, prov: dict, where: str) -
                 "policy": v,
                 "latent": q,
                 "threshold": t,
-                "threshold_is": "beta * sigma^2" if v == "fixed" else "mean learned variance (beta = 1)",
+                "threshold_is": "beta * sigma^2" if v == "fixed" else "sigma^2_ML(q) (beta = 1), as table.md",
                 "active_units": a,
             }
             for n, v, q, t, a in measured

@@ -232,7 +232,8 @@ def test_run_figures_are_column_or_page_wide_and_collapse_shows_every_run(study,
     shown = {m["config"]: m for m in collapse["measured"]}
     assert set(shown) == {c.config for c in reproduction.configurations}
     for c in reproduction.configurations:
-        expected = c.effective_variance if c.variance == "fixed" else c.mean_decoder_variance
+        # a learned run sits at sigma^2_ML(q), the threshold of table.md (one definition)
+        expected = c.effective_variance if c.variance == "fixed" else c.predicted_threshold_variance
         assert shown[c.config]["threshold"] == pytest.approx(expected)
         assert shown[c.config]["active_units"] == c.active_units
     from vaetheory.figures.thesis import SAMPLES_PER_SIDE
