@@ -5,7 +5,8 @@ VAE on the digits (latent 2, hidden 128, batch 128, Adam 1e-3). Routes, each a f
 :func:`vaetheory.sweeps.run_sweep` into a fresh directory (run directories, checkpoints, results
 table included), timed in one process, interleaved:
 
-* local engine, stacked: ``--group-size 16`` (2 groups, in this process);
+* local engine, stacked: ``--group-size 16`` (2 groups, in this process; each group writes its
+  stack checkpoint every ``checkpoint_every`` = 100 steps, so once at these 200 steps);
 * Ray engine on a local cluster: ``--group-size 16``, 2 tasks on a cluster of 2 CPUs started once
   before timing (its start-up time is reported in the details, not timed);
 * 32 sequential runs: ``--group-size 1`` (each run one ``train()``, one after another).
