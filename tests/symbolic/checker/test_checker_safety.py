@@ -226,3 +226,44 @@ def test_latex_report_is_written_atomically(capsys, tmp_path):
 def test_a_directory_as_the_file_exits_2(capsys, tmp_path):
     assert main(["check", str(tmp_path)]) == 2
     assert "directory" in capsys.readouterr().err
+
+
+def test_the_step_bound_never_fires_inside_a_gc_callback(monkeypatch):
+    """The alarm holds its fire inside a gc callback (an exception there is only 'unraisable'):
+    a slow gc callback during bounded work gives no unraisable report, and the work is still
+    stopped at its bound (StepTimeout) once it is back in its own frames. Found under load, when
+    the alarm hit hypothesis's gc callback and pytest reported the unraisable exception."""
+    import gc
+    import sys
+    import time as _time
+
+    from vaetheory.symbolic.checker.bounded import StepTimeout, run_bounded
+
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: unraisable.append(info))
+
+    calls = []
+
+    def slow_callback(phase, info):
+        # the first collection's callback outlasts the bound (the alarm fires inside it, several
+        # times at its 50 ms interval); later ones are instant, so the work's own frames run
+        if phase == "start" and not calls:
+            calls.append(phase)
+            end = _time.monotonic() + 0.4
+            while _time.monotonic() < end:
+                pass
+
+    def work():
+        while True:
+            gc.collect()
+            end = _time.monotonic() + 0.01
+            while _time.monotonic() < end:
+                pass
+
+    gc.callbacks.append(slow_callback)
+    try:
+        with pytest.raises(StepTimeout):
+            run_bounded(work, 0.2)
+    finally:
+        gc.callbacks.remove(slow_callback)
+    assert unraisable == []

@@ -2,9 +2,11 @@
 
 In the main thread the bound is a ``SIGALRM`` interval timer whose handler raises an exception
 that derives from :class:`BaseException` (so sympy's ``except Exception`` blocks cannot swallow
-it) and re-fires every 50 ms until the work stops. Elsewhere (a worker thread, or a platform
-without ``setitimer``) the work runs in a forked child process that is killed at the bound. A
-timer already set by someone else (pytest-timeout) is restored afterwards.
+it) and re-fires every 50 ms until the work stops; it holds its fire inside a gc callback or a
+``__del__``, where an exception could only be reported as unraisable, not stop the work.
+Elsewhere (a worker thread, or a platform without ``setitimer``) the work runs in a forked child
+process that is killed at the bound. A timer already set by someone else (pytest-timeout) is
+restored afterwards.
 """
 
 from __future__ import annotations
@@ -62,11 +64,28 @@ def run_isolated(fn: Callable[[], T], seconds: float | None = None) -> T:
     return _run_in_child(fn, seconds)
 
 
+def _in_finaliser(frame) -> bool:
+    """Whether ``frame`` runs inside a gc callback or a ``__del__`` (walking up the stack).
+
+    Python cannot propagate an exception out of those: it reports it to ``sys.unraisablehook``
+    and carries on (pytest turns such reports into failures). The handler then does not raise;
+    the timer re-fires 50 ms later, when the work is back in its own frames.
+    """
+    import gc
+
+    finalisers = {getattr(cb, "__code__", None) for cb in gc.callbacks}
+    while frame is not None:
+        if frame.f_code in finalisers or frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _run_with_alarm(fn: Callable[[], T], seconds: float) -> T:
     armed = {"on": True}
 
     def handler(signum, frame):
-        if armed["on"]:
+        if armed["on"] and not _in_finaliser(frame):
             raise _Expired
 
     def disarm() -> None:
