@@ -144,8 +144,13 @@ def fit_rate(curve: list[dict], fit_fraction: float, steps: int) -> dict[str, An
         return None
     slope, intercept = np.polyfit(t, y, 1)
     resid = y - (slope * t + intercept)
+    # the ordinary least-squares standard error of the slope: how well the window pins it down
+    slope_se = (
+        float(np.sqrt(np.sum(resid**2) / (len(t) - 2) / np.sum((t - t.mean()) ** 2))) if len(t) > 2 else None
+    )
     return {
         "slope": float(slope),
+        "slope_se": slope_se,
         "intercept": float(intercept),
         "from_step": int(pts[0]["step"]),
         "points": len(pts),
@@ -302,7 +307,13 @@ def verdicts(records: list[dict], s: Settings) -> list[dict[str, Any]]:
                 "measured": f"log gamma {curve[0]['log_gamma']:.2f} at step {curve[0]['step']}, "
                 + (f"{lg[0]:.2f} at step {window[0]['step']}, " if window else "")
                 + f"{curve[-1]['log_gamma']:.2f} at step {curve[-1]['step']}"
-                + (f"; rises at {', '.join(rises)}" if rises else ""),
+                + (f"; rises at {', '.join(rises)}" if rises else "")
+                + (
+                    f"; gamma follows the decoder's error (reconstruction MSE {curve[-1]['recon_mse']:.3g} at the end, "
+                    f"gamma {math.exp(curve[-1]['log_gamma']):.3g}), so gamma stops falling where the MSE does"
+                    if rises and curve[-1]["recon_mse"] is not None
+                    else ""
+                ),
                 "holds": bool(window)
                 and len(window) >= 2
                 and not rises
@@ -340,7 +351,9 @@ def verdicts(records: list[dict], s: Settings) -> list[dict[str, Any]]:
                 "claim": f"{r['name']}: the ELBO grows at (d - r)/2 per unit of -log gamma",
                 "prediction": f"slope (d - r)/2 = {pred:g} nats per unit (d = {d}, r = {k}; vaetheory.linear.unboundedness_rate); "
                 f"criterion within {RATE_TOLERANCE:.0%}",
-                "measured": f"slope {fit['slope']:.3f} ({rel:+.1%}) over steps {fit['from_step']}-{s.steps}, -log gamma "
+                "measured": f"slope {fit['slope']:.3f}"
+                + ("" if fit.get("slope_se") is None else f" +- {fit['slope_se']:.2f} (standard error)")
+                + f" ({rel:+.1%}) over steps {fit['from_step']}-{s.steps}, -log gamma "
                 f"{fit['neg_log_gamma_range'][0]:.2f} to {fit['neg_log_gamma_range'][1]:.2f} ({fit['points']} points, residual "
                 f"{fit['residual_rms']:.2f} nats); with the {last} active dimensions measured the rate would be (d - {last})/2 = {(d - last) / 2:g}",
                 "holds": abs(rel) <= RATE_TOLERANCE,
