@@ -13,7 +13,6 @@ from matplotlib.lines import Line2D
 
 from vaetheory.plots.style import (
     BOUND_LINE,
-    OKABE_ITO_PRINT,
     THEORY_COLOR,
     THEORY_LINE,
     legend_below,
@@ -23,10 +22,10 @@ from vaetheory.plots.style import (
     style,
 )
 
-#: marker, colour and legend label of each family of runs
+#: marker, colour (the policy's: both grids are policy ``fixed``) and legend label of each family
 FAMILIES = {
-    "beta": ("o", OKABE_ITO_PRINT["blue"], r"$\beta$ runs ($\sigma$ = 1)"),
-    "sigma2": ("s", OKABE_ITO_PRINT["orange"], r"$\sigma^2$ runs ($\beta$ = 1)"),
+    "beta": ("o", policy_color("fixed"), r"fixed $\sigma$ = 1, $\beta$ on the grid"),
+    "sigma2": ("s", policy_color("fixed"), r"fixed $\sigma^2$ on the grid, $\beta$ = 1"),
     "learned": ("*", policy_color("shared"), r"learned shared $\sigma^2$, at its value"),
 }
 SIGMA2_ML_COLOR = "#5E5E5E"
@@ -52,7 +51,7 @@ def _markers(ax, runs: list[dict], key: str) -> None:
                 color=colour,
                 markerfacecolor=colour if decided else "white",
                 zorder=4 if family == "learned" else 3,
-                gid=policy_gid("shared") if family == "learned" else None,
+                gid=policy_gid("shared" if family == "learned" else "fixed"),
             )
 
 
