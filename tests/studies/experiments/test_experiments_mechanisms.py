@@ -63,6 +63,7 @@ def test_results_json_schema_and_files(cli_run):
     summary = (out / "summary.md").read_text()
     assert summary.startswith("# mechanisms") and "Theory against the runs" in summary
     assert "## Constant coordinates not collapsed at every point" in summary
+    assert "## Collapsed dimensions on coordinates that are not degenerate" in summary
     raw = result["details"][0]
     lv = np.asarray(raw["final_log_variance"])
     j = next((j for j in raw["constant_coords"] if j not in raw["curve"][-1]["dims"]), None)
@@ -84,6 +85,7 @@ def test_raw_digits_collapse_per_dimension_on_constant_pixels(cli_run):
     # measured at seed 0 (tiny settings): per-dimension on 5 of the constant pixels
     assert end["mechanism"] in ("per-dimension", "both")
     assert end["dims"] and set(end["dims"]) <= set(raw["constant_coords"])
+    assert set(raw["constant_coords"]) <= set(raw["degenerate_coords"])
     assert _claim(result, "raw-digits: the likelihood grows")["holds"] is True
 
 
@@ -121,6 +123,11 @@ def test_verdicts_are_computed_from_the_numbers(cli_run):
     syn["curve"][-1]["dims"] = planted[:-1]
     checks = M.verdicts(records, M.TINY)
     assert next(c for c in checks if c["claim"].startswith("synthetic: every constant"))["holds"] is False
+    raw = records[0]
+    other = next(j for j in range(M.DATA_DIM) if j not in raw["degenerate_coords"])
+    raw["curve"][-1].update(mechanism="per-dimension", dims=[*raw["degenerate_coords"][:1], other])
+    checks = M.verdicts(records, M.TINY)
+    assert next(c for c in checks if c["claim"].startswith("raw-digits: the likelihood"))["holds"] is False
     ctrl = records[2]
     ctrl["curve"][-1].update(mechanism="per-point", points=[3], point_share=0.9, growth_per_point=4.0)
     checks = M.verdicts(records, M.TINY)
@@ -149,6 +156,15 @@ def test_synthetic_data_has_exactly_the_planted_constant_coordinates():
     assert np.array_equal(x, again) and x.shape == (8, M.DATA_DIM)
     assert len(constant) == M.TINY.synthetic_constant
     assert np.flatnonzero(np.ptp(x, axis=0) == 0).tolist() == constant
+
+
+def test_degenerate_coordinates_are_constant_or_have_every_level_shared():
+    x = np.array([[0.0, 1.0, 0.5, 0.1], [0.0, 1.0, 0.5, 0.2], [0.0, 2.0, 0.7, 0.3], [0.0, 2.0, 0.7, 0.3]])
+    assert M.degenerate_coords(x) == [0, 1, 2]  # column 3: 0.1 and 0.2 are held by one point each
+    raw = M.training_sets(M.TINY, 0)["raw-digits"]
+    deq = M.training_sets(M.TINY, 0)["dequantised-digits"]
+    assert set(np.flatnonzero(np.ptp(raw, axis=0) == 0)) <= set(M.degenerate_coords(raw))
+    assert M.degenerate_coords(deq) == []
 
 
 def test_errors_name_the_option(tmp_path, capsys):
