@@ -344,8 +344,11 @@ def draw_training_whole_set(runs: Sequence[Mapping[str, Any]], *, title: str | N
             ax.set_xlabel("Adam step")
         ax_tr.set_ylabel(r"training $L_k$ per point (nats)")
         ax_tr.set_title("(a)", loc="left")
-        ax_ho.set_yscale("symlog", linthresh=100.0)
-        ax_ho.set_ylabel(r"held-out mean $L_k$ (nats, symlog)")
+        # a symlog axis only when the held-out values reach past -100 nats (else its ticks are odd)
+        low = min((y for line in ax_ho.get_lines() for y in line.get_ydata()), default=0.0)
+        if low < -100.0:
+            ax_ho.set_yscale("symlog", linthresh=100.0)
+        ax_ho.set_ylabel(r"held-out mean $L_k$ (nats" + (", symlog)" if low < -100.0 else ")"))
         ax_ho.set_title("(b)", loc="left")
         ax_var.set_yscale("log")
         ax_var.set_ylabel(r"smallest variance $\sigma_j^2(z)$")

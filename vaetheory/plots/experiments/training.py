@@ -25,6 +25,7 @@ from vaetheory.plots.style import (
     pin_to_figure_size,
     policy_color,
     policy_gid,
+    power_of_ten,
     style,
     xi_color,
     xi_gid,
@@ -45,7 +46,7 @@ FLOOR_METHOD_COLORS = {
     "gaussian_nll": OKABE_ITO_PRINT["vermillion"],
 }
 FLOOR_METHOD_MARKERS = {"clamp": "o", "softclip": "s", "softplus": "^", "gaussian_nll": "D"}
-_LR_MARKERS = ("o", "s", "v", "D")
+_LR_MARKERS = ("o", "^", "v", "D")  # squares are the raw-digits run's
 
 
 def _lr(value: float) -> str:
@@ -86,7 +87,9 @@ def _run_styles(records: list[dict]) -> dict[str, dict]:
             styles[r["name"]] = {
                 "color": colour,
                 "gid": gid,
-                "marker": _LR_MARKERS[learned.index(r["lr"]) % len(_LR_MARKERS)],
+                "marker": "o"
+                if r["lr"] == main_lr
+                else _LR_MARKERS[1:][[lr for lr in learned if lr != main_lr].index(r["lr"]) % 3],
                 "label": f"learned, lr {_lr(r['lr'])}",
             }
     return styles
@@ -106,7 +109,7 @@ def draw_unbounded_training(records: list[dict], *, title: str | None = None):
     styles = _run_styles(records)
     floored = sorted((r for r in records if r["floor"] is not None), key=lambda r: -r["floor"])
     with style():
-        fig, axes = new_figure("page", aspect=0.52, ncols=3, layout="constrained")
+        fig, axes = new_figure("page", aspect=0.55, ncols=3, layout="constrained")
         ax_tr, ax_ho, ax_var = axes
         # raw digits first (underneath), then the floors, the learned runs on top
         order = sorted(records, key=lambda r: (r["data"] != "raw", r["floor"] is None))
@@ -142,7 +145,9 @@ def draw_unbounded_training(records: list[dict], *, title: str | None = None):
             handles.append(
                 tuple(Line2D([], [], color=xi_color(r["floor"]), **MEASURED_LINE) for r in floored)
             )
-            labels.append(f"{method} floors " + ", ".join(xi_label(r["floor"]) for r in floored))
+            labels.append(
+                f"{method} floors " + r"$\xi$ = " + ", ".join(power_of_ten(r["floor"]) for r in floored)
+            )
             handles.append(tuple(Line2D([], [], color=xi_color(r["floor"]), **BOUND_LINE) for r in floored))
             labels.append(r"bound $-\frac{d}{2}\log(2\pi\xi)$ (a), floor $\xi$ (c)")
         handles.append(
@@ -155,8 +160,11 @@ def draw_unbounded_training(records: list[dict], *, title: str | None = None):
         ax_tr.set_ylabel(r"$L_k$ per point (nats)")
         ax_tr.set_title("(a)", loc="left")
         ax_ho.set_title("(b)", loc="left")
-        ax_ho.set_yscale("symlog", linthresh=100.0)
-        ax_ho.set_ylabel(r"held-out mean $L_k$ (nats, symlog)")
+        # a symlog axis only when the held-out values reach past -100 nats (else its ticks are odd)
+        low = min((y for line in ax_ho.get_lines() for y in line.get_ydata()), default=0.0)
+        if low < -100.0:
+            ax_ho.set_yscale("symlog", linthresh=100.0)
+        ax_ho.set_ylabel(r"held-out mean $L_k$ (nats" + (", symlog)" if low < -100.0 else ")"))
         ax_var.set_yscale("log")
         ax_var.set_ylabel(r"smallest decoder variance $\sigma^2$")
         ax_var.set_title("(c)", loc="left")

@@ -46,6 +46,12 @@ from vaetheory.rundir import RunDirectory
 
 #: share of points called "the top" in the concentration statistic
 TOP_FRACTION = 0.01
+#: torch intra-op threads while :func:`train_group` trains on the CPU. The experiments' networks are
+#: tiny (64 x 128 layers, batches of 64): a second thread saves nothing on a quiet machine (measured
+#: 3.2 ms per step on one thread against 3.9 on two), but on a shared, oversubscribed machine the
+#: threads spin waiting for each other, which made one 3000-step group take 323 s instead of 13 s
+#: (load 10 on 2 cores). The previous setting is restored on return.
+TRAIN_THREADS = 1
 
 
 def finite_or_none(value: float) -> float | None:
@@ -195,9 +201,10 @@ class _SingleVAE(torch.nn.Module):
         self.model = build_model(run.config, run.seed).to(dtype).to(device)
         self.model.train()
         self.stacked = _Leading(self.model)
+        self.beta = float(run.beta)
 
     def elbo(self, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-        return self.model(x[0], eps[0])[None]
+        return self.model(x[0], eps[0], self.beta)[None]
 
     def state_dict_of(self, k: int) -> dict[str, torch.Tensor]:
         return {name: t.detach().clone() for name, t in self.model.state_dict().items()}
@@ -236,8 +243,41 @@ def quadrature_log_marginal(model: GaussianVAE, x: np.ndarray, *, max_elements: 
     return total.numpy()
 
 
-@flush_denormals()
 def train_group(
+    runs: Sequence[SweepRun],
+    x_train: np.ndarray,
+    *,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    eval_steps: Sequence[int],
+    evaluate: Callable[[int, GaussianVAE], dict[str, Any]],
+    device: str | torch.device = "cpu",
+) -> list[GroupOutcome]:
+    """Train ``runs`` stacked and call ``evaluate(k, model)`` at ``eval_steps`` (:func:`_train_group`
+    says how), on :data:`TRAIN_THREADS` torch threads when ``device`` is the CPU."""
+    previous = torch.get_num_threads()
+    limit = check_device(device, name="device").type == "cpu" and previous > TRAIN_THREADS
+    if limit:
+        torch.set_num_threads(TRAIN_THREADS)
+    try:
+        return _train_group(
+            runs,
+            x_train,
+            steps=steps,
+            batch_size=batch_size,
+            lr=lr,
+            eval_steps=eval_steps,
+            evaluate=evaluate,
+            device=device,
+        )
+    finally:
+        if limit:
+            torch.set_num_threads(previous)
+
+
+@flush_denormals()
+def _train_group(
     runs: Sequence[SweepRun],
     x_train: np.ndarray,
     *,

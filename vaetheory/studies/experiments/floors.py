@@ -260,6 +260,36 @@ def summary(records: list[dict], checks: list[dict], s: Settings, seed: int) -> 
             )
     lines += ["", "## Theory against the runs", ""]
     lines += C.verdict_lines(checks)
+    why = []
+    for xi in s.floors:
+        at = {r["floor_method"]: r for r in records if r["floor"] == xi}
+        g = at.get("gaussian_nll")
+        v = None if g is None else g["final"]["min_unfloored_variance"]
+        if v is not None and v >= 0.1 * xi:
+            others = "; ".join(
+                f"{m} {C.fmt(r['final']['min_unfloored_variance'], '.2e')}"
+                for m, r in at.items()
+                if m != "gaussian_nll"
+            )
+            smallest = min(
+                (
+                    r["final"]["min_unfloored_variance"]
+                    for r in records
+                    if r["floor_method"] == "gaussian_nll"
+                    and r["final"]["min_unfloored_variance"] is not None
+                ),
+                default=None,
+            )
+            why.append(
+                f"- xi = {xi:g}: gaussian_nll's head asks for {v:.2e} ({v / xi:.2f} xi), not below xi/10 (the other "
+                f"heads: {others}). Its training mean is {C.fmt(g['final']['train_loglik'], '.1f')} against the bound "
+                f"{g['bound']:.1f}: in {s.steps} steps the variance has barely reached this floor, so the "
+                "straight-through clamp has had little gradient to pass below it (at the larger floors, reached "
+                f"early, its head fell to {C.fmt(smallest, '.1e')}). A longer run is needed at this xi; the "
+                "likelihood stays under the bound either way."
+            )
+    if why:
+        lines += ["", "## Why (measured)", "", *why]
     lines += C.disagreement_lines(checks)
     return "\n".join(lines)
 

@@ -490,18 +490,41 @@ def diagnosis(records: list[dict]) -> list[str]:
                 "of the held-out MSE)"
             )
             if r["floor"] is not None:
+                med = end["heldout_median_variance"]
+                at_floor = med is not None and med <= 2 * r["floor"]
                 text += (
                     f", while the floor keeps every variance at or above xi = {r['floor']:g}: the floor bounds the "
                     "variance, not the fit of the mean, and each held-out pixel the memorised mean misses costs "
-                    f"(x - mu)^2/(2 sigma^2) with sigma^2 near xi (held-out median {C.fmt(end['heldout_median_variance'], '.2e')}). "
+                    "(x - mu)^2/(2 sigma^2) with sigma^2 "
+                    + ("at the floor" if at_floor else "small")
+                    + f" (held-out median {C.fmt(med, '.2e')}). "
                     f"A floor keeps that term small only when xi is of the order of the held-out MSE "
                     f"({C.fmt(end['heldout_recon_mse'], '.3f')}); the bound -(d/2) log(2 pi xi) = {r['bound']:.1f} is far above "
                     "what an honest density of these data reaches."
                 )
             else:
                 text += "."
+        # convergence is judged over the last half decade of steps (the last factor sqrt(10))
+        _, held_half = _near(r, "heldout_loglik", end["step"] / math.sqrt(10))
+        _, train_half = _near(r, "train_loglik", end["step"] / math.sqrt(10))
+        _, train_tenth = _near(r, "train_loglik", end["step"] / 10)
+        if r["floor"] is not None and end["heldout_loglik"] is not None and held_half is not None:
+            rise = (
+                None
+                if train_half is None or end["train_loglik"] is None
+                else end["train_loglik"] - train_half
+            )
+            text += (
+                f" Over the last half decade of steps its held-out value moved {end['heldout_loglik'] - held_half:+.1f} nats "
+                f"and its training mean {C.fmt(rise, '+.1f')} nats"
+                + (
+                    ": its held-out fall happened early and has levelled off (within 10 nats)."
+                    if abs(end["heldout_loglik"] - held_half) < 10
+                    else ": its held-out value is still falling at this length."
+                )
+            )
         if r["floor"] is None:
-            last_tenth = _near(r, "train_loglik", end["step"] / 10)[1]
+            last_tenth = train_tenth
             passed = [
                 name for b, name in bounds if end["train_loglik"] is not None and end["train_loglik"] > b
             ]
@@ -517,6 +540,26 @@ def diagnosis(records: list[dict]) -> list[str]:
                 )
             )
         lines.append(text)
+    learned = sorted(
+        (r for r in runs if r["floor"] is None and r["stopped"] is None and r["curve"]), key=lambda r: r["lr"]
+    )
+    if len(learned) >= 2:
+        parts = []
+        for r in learned:
+            end = r["curve"][-1]["min_variance"]
+            _, before = _near(r, "min_variance", r["curve"][-1]["step"] / 10)
+            falling = end is not None and before is not None and end < 0.5 * before
+            parts.append(
+                f"lr {r['lr']:g}: {C.fmt(before, '.2e')} -> {C.fmt(end, '.2e')} over the last decade "
+                + ("(still falling)" if falling else "(levelled off)")
+            )
+        lines.append(
+            "- Adam's rate and the smallest variance: "
+            + "; ".join(parts)
+            + ". An implicit floor set by Adam's step shows as a plateau that rises with the rate; a variance "
+            "still falling at the end has reached no floor yet, and then a larger rate simply gets further in "
+            "the same number of steps."
+        )
     return lines
 
 
@@ -599,7 +642,7 @@ def caption(result: dict[str, Any]) -> str:
         f"({estimator}), against the Adam step (log axis). (a) Training set: mean L_k (solid, filled "
         "markers) and the largest point's (thin, open markers); dashed: each clamp floor's bound "
         "-(d/2) log(2 pi xi), in the floor's colour (darker blue = smaller xi). (b) Held-out mean L_k "
-        "(symlog axis). (c) Smallest decoder variance over the training points; dashed: the floors xi. "
+        "(symlog axis when it falls below -100). (c) Smallest decoder variance over the training points; dashed: the floors xi. "
         "The learned variance in vermillion (other Adam rates in darker or lighter shades, own markers), "
         "raw digits in grey. Measured (nats per point): "
         + "; ".join(parts)
