@@ -331,6 +331,8 @@ def whole_set_caption(series: list[dict], params: dict) -> str:
         f"WHOLE training set and {params['n_heldout']} held-out digits with the importance-weighted bound "
         f"L_k ({params['estimator'].split(', ')[1]}), against the step (log axis). (a) Training mean L_k "
         "(solid, filled markers) and its largest point (thin, open markers); dashed: each floor's bound "
-        "-(d/2) log(2 pi xi) in the floor's colour. (b) Held-out mean L_k (symlog axis when it falls below -100). (c) Smallest "
-        "decoder variance; dashed: the floors xi. Nats per point. Measured: " + "; ".join(parts) + "."
+        "-(d/2) log(2 pi xi) in the floor's colour. (b) Held-out mean L_k (symlog axis when it falls "
+        "below -100). (c) Smallest decoder variance; dashed: the floors xi. Nats per point. Measured: "
+        + "; ".join(parts)
+        + "."
     )
