@@ -111,5 +111,28 @@ for check in supremum.checks:
 assert all(check.holds for check in supremum.checks)
 
 # %% [markdown]
+# ## The figures of this area
+# The figures `vaetheory figures --only symbolic` makes, drawn here by the same library functions at
+# quick settings (the derivations above are reused), each with its caption: what is drawn and the
+# numbers measured on it (the caption is also in each figure's JSON sidecar).
+
+# %%
+import json
+import tempfile
+from pathlib import Path
+
+from IPython.display import Image, display
+
+from vaetheory.figures import symbolic as symbolic_figures
+
+figure_dir = tempfile.TemporaryDirectory(prefix="vaetheory-figures-")  # removed below
+written = symbolic_figures.make_figures(Path(figure_dir.name), quick=True, seed=0)
+for path in written:
+    if path.suffix == ".png":
+        display(Image(filename=str(path), width=700))
+        print(f"{path.stem}: {json.loads(path.with_suffix('.json').read_text())['caption']}", end="\n\n")
+figure_dir.cleanup()
+
+# %% [markdown]
 # From the command line: `vaetheory derive --help` (and `--latex` for a compilable document).
 # Cite with `vaetheory cite thread-sigma-star` or `vaetheory cite elbo-1d`.

@@ -129,5 +129,28 @@ for xi in (1e-3, 1e-2, 1e-1):
     assert fl.optimum.log_likelihood_per_point <= fl.bound_per_point
 
 # %% [markdown]
+# ## The figures of this area
+# The figures `vaetheory figures --only linear` makes (digits' spectrum with the collapse thresholds,
+# the variance split, the unboundedness of pPCA on degenerate data), drawn by the same library
+# functions at quick settings, each with its caption (also in each figure's JSON sidecar).
+
+# %%
+import json
+import tempfile
+from pathlib import Path
+
+from IPython.display import Image, display
+
+from vaetheory.figures import linear as linear_figures
+
+figure_dir = tempfile.TemporaryDirectory(prefix="vaetheory-figures-")  # removed below
+written = linear_figures.make_figures(Path(figure_dir.name), quick=True, seed=0)
+for path in written:
+    if path.suffix == ".png":
+        display(Image(filename=str(path), width=700))
+        print(f"{path.stem}: {json.loads(path.with_suffix('.json').read_text())['caption']}", end="\n\n")
+figure_dir.cleanup()
+
+# %% [markdown]
 # The same results from the command line: `vaetheory linear --help`; the figures:
 # `vaetheory figures --out figures --only linear`. Cite with `vaetheory cite linear-vae-optimum`.

@@ -98,6 +98,26 @@ reproduction = reproduce_thesis_chapter(
 print(render_table(reproduction))
 
 # %% [markdown]
+# ## The figures of this run
+# The figures `vaetheory figures --only thesis` draws (reconstructions, samples with the panels left
+# out and why, the decoder mean over a grid of $z$, collapse against the linear theory), drawn from
+# this run by the same library function, each with its caption (also in each figure's JSON sidecar).
+
+# %%
+import json
+from pathlib import Path
+
+from IPython.display import Image, display
+
+from vaetheory.figures.thesis import draw_reproduction_figures
+
+written = draw_reproduction_figures(reproduction, Path(run_dir.name) / "figures")
+for path in written:
+    if path.suffix == ".png":
+        display(Image(filename=str(path), width=700))
+        print(f"{path.stem}: {json.loads(path.with_suffix('.json').read_text())['caption']}", end="\n\n")
+
+# %% [markdown]
 # ## The chapter's claims, checked against this run
 # Each claim comes with the criterion checked and what the run shows. With such a short run some
 # verdicts can differ from the full reproduction's: read the numbers, not only the verdicts.
