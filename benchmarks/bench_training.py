@@ -11,6 +11,14 @@
   two 2048 x 2048 float32 matrices) measured in the same run. Goal (issue 9): at least half. The
   default model is small (64 -> 128 -> 2), so a second row shows a wide one (hidden 1024, batch 1024).
 
+* What the step's matmuls could reach: every matrix product of one training step of the wide
+  model (forward and backward, recorded with a ``TorchDispatchMode``) replayed alone on fresh
+  tensors of the same shapes and strides, against the same large-matmul rate. This is the ceiling
+  of the row above: the step's products are skinny (an inner or outer size of 2, 4, 64 or 128
+  against 1024), so they cannot run at the rate of a square 2048 product; the row's note gives the
+  share of the step's time they take (the rest: tanh and its gradient on the [1024, 1024]
+  activations, the elementwise ELBO terms, Adam).
+
 The small model runs at one thread and at the run's thread count (both shown): on 2 cores shared
 with other work, one thread measured fastest for it (a second thread only adds synchronisation to
 operators this small). The large matmul and the wide model use all the run's threads.
@@ -19,6 +27,7 @@ operators this small). The large matmul and the wide model use all the run's thr
 from __future__ import annotations
 
 import tempfile
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,6 +56,55 @@ def step_flops(model: torch.nn.Module, x: torch.Tensor) -> int:
         loss.backward()
     model.zero_grad(set_to_none=True)
     return int(counter.get_total_flops())
+
+
+#: the matrix products a training step runs (recorded by :func:`step_matmuls`)
+_MATMULS = ("mm", "addmm", "bmm")
+
+
+def step_matmuls(model: torch.nn.Module, x: torch.Tensor) -> list[tuple[Any, list[Any]]]:
+    """Every matrix product of one forward and backward pass: ``(op, [(shape, stride) or value])``."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    ops = {getattr(torch.ops.aten, name).default for name in _MATMULS}
+    calls: list[tuple[Any, list[Any]]] = []
+
+    class _Record(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func in ops:
+                calls.append(
+                    (func, [(a.shape, a.stride()) if isinstance(a, torch.Tensor) else a for a in args])
+                )
+            return func(*args, **(kwargs or {}))
+
+    with _Record():
+        loss = -model.elbo(x).mean()
+        loss.backward()
+    model.zero_grad(set_to_none=True)
+    return calls
+
+
+def matmul_flops(func, args: list[Any]) -> int:
+    """2 m k n of one recorded product (``addmm``'s first argument is the added bias)."""
+    (a, _), (b, _) = args[1:3] if func is torch.ops.aten.addmm.default else args[:2]
+    return 2 * int(np.prod(a[:-1])) * int(a[-1]) * int(b[-1])
+
+
+def matmul_replay(calls: list[tuple[Any, list[Any]]], dtype: torch.dtype):
+    """A function running ``calls`` again on fresh tensors of the recorded shapes and strides."""
+    gen = torch.Generator().manual_seed(0)
+
+    def tensor(shape, stride):
+        size = 1 + sum((n - 1) * st for n, st in zip(shape, stride))
+        return torch.randn(size, generator=gen, dtype=dtype).as_strided(shape, stride)
+
+    replay = [(f, [tensor(*a) if isinstance(a, tuple) else a for a in args]) for f, args in calls]
+
+    def run() -> None:
+        for f, args in replay:
+            f(*args)
+
+    return run
 
 
 def _train_config(steps: int, hidden: tuple[int, ...], batch_size: int):
@@ -118,13 +176,14 @@ def _compare(data: np.ndarray, steps: int, hidden: tuple[int, ...], batch_size: 
         # read by benchmarks.report for the row's note: what the model does beyond the bare one
         "model_overhead_cause": (
             "one output layer per network for mean and log variance, 4 linear layers as the bare "
-            "model's; the log-density from the log variance; the closed-form KL; the policy object's "
-            "variance and the floor as a buffer"
+            "model's; the log-density from the log variance; the closed-form KL; the floor by "
+            "torch.maximum, whose backward costs a few more elementwise operations than clamp's"
         ),
         "parameters_vaetheory": n_ours,
         "parameters_bare": n_bare,
         "bare_loop_with_GaussianVAE_steps_per_s": steps / float(np.median(t_mixed)),
     }
+    counts["matmul_calls"] = step_matmuls(model, x)
     return t_ours, t_base, flops, counts, model_dtype
 
 
@@ -157,6 +216,7 @@ def run(smoke: bool) -> list[Row]:
             torch.set_num_threads(default_threads)
         ours = Measurement.of("train()", [steps / t for t in t_ours], "steps/s")
         bare = Measurement.of("bare PyTorch loop", [steps / t for t in t_base], "steps/s")
+        calls = counts.pop("matmul_calls")
         details = {
             "steps": steps,
             "hidden": list(hidden),
@@ -184,6 +244,24 @@ def run(smoke: bool) -> list[Row]:
                 )
             )
         achieved = Measurement.of("train() step", [flops * s / 1e9 for s in ours.samples], "GFLOP/s")
+        alone = None
+        if hidden != (128,):  # the wide model: what its step's matmuls reach alone (the ceiling)
+            torch.set_num_threads(threads)
+            try:
+                alone = _matmuls_alone(calls, dtype, 1 if smoke else 9)
+            finally:
+                torch.set_num_threads(default_threads)
+            step_s = 1.0 / ours.median
+            details["step_matmuls"] = len(calls)
+            details["step_matmul_flops"] = sum(matmul_flops(f, a) for f, a in calls)
+            details["step_matmuls_alone_gflops"] = alone.median
+            details["step_time_in_matmuls"] = details["step_matmul_flops"] / (alone.median * 1e9) / step_s
+            details["note"] = (
+                f"the step's {len(calls)} matrix products replayed alone (same shapes and strides) run "
+                f"at {alone.median:.3g} GFLOP/s, {alone.median / peak.median:.2f} of the large-matmul "
+                f"rate: the ceiling of this row; they take {details['step_time_in_matmuls']:.0%} of the "
+                "step's time"
+            )
         rows.append(
             Row(
                 benchmark="training",
@@ -197,4 +275,25 @@ def run(smoke: bool) -> list[Row]:
                 details=details,
             )
         )
+        if alone is not None:
+            rows.append(
+                Row(
+                    benchmark="training",
+                    name=f"training step's matmuls alone GFLOP/s ({label})",
+                    ours=alone,
+                    baseline=peak,
+                    ratio=alone.median / peak.median,
+                    ratio_meaning="achieved / large-matmul GFLOP/s (the ceiling of the step's rate)",
+                    details={k: details[k] for k in ("step_matmuls", "step_matmul_flops", "torch_threads")},
+                )
+            )
     return rows
+
+
+def _matmuls_alone(calls, dtype: torch.dtype, repeats: int) -> Measurement:
+    """GFLOP/s of the recorded products of one step replayed alone (:func:`matmul_replay`)."""
+    total = sum(matmul_flops(f, a) for f, a in calls)
+    replay = matmul_replay(calls, dtype)
+    replay()
+    samples = [total / timed(replay)[0] / 1e9 for _ in range(repeats)]
+    return Measurement.of("the step's matmuls alone", samples, "GFLOP/s")
