@@ -206,6 +206,9 @@ def run(smoke: bool) -> list[Row]:
     configs = [(5 if smoke else 300, (128,), 128, 1)]
     if default_threads > 1:
         configs.append((5 if smoke else 300, (128,), 128, default_threads))
+    # the wide model at one thread too (when the run has more): the thread count's share in the rate
+    if default_threads > 1:
+        configs.append((2 if smoke else 30, (1024,), 1024, 1))
     configs.append((2 if smoke else 30, (1024,), 1024, default_threads))
     for steps, hidden, batch, threads in configs:
         label = f"digits, hidden {hidden[0]}, batch {batch}, {threads} thread{'s' if threads > 1 else ''}"
