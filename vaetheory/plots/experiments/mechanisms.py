@@ -16,32 +16,32 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from vaetheory.plots.style import (
     BOUND_LINE,
     MEASURED_LINE,
-    OKABE_ITO_PRINT,
+    NEUTRAL_COLOR,
     THEORY_COLOR,
     legend_below,
     new_figure,
+    policy_color,
+    policy_gid,
     style,
 )
 
-#: one colour and marker per data kind (the runs all have the learned policy)
+#: one colour and marker per data kind, as in the training figure: every run has the learned policy,
+#: the dequantised digits in its colour (gid ``policy:learned``), raw digits in the neutral grey of
+#: that figure's raw run, the synthetic data in a dark shade of the learned colour
 KIND_STYLES = {
-    "raw-digits": {
-        "color": OKABE_ITO_PRINT["reddish_purple"],
-        "marker": "o",
-        "label": "raw digits",
-        "short": "raw digits",
-    },
+    "raw-digits": {"color": NEUTRAL_COLOR, "marker": "o", "label": "raw digits", "short": "raw digits"},
     "synthetic": {
-        "color": OKABE_ITO_PRINT["bluish_green"],
+        "color": "#8C2D04",
         "marker": "s",
         "label": "synthetic, constant coordinates",
         "short": "synthetic, constant coordinates",
     },
     "dequantised-digits": {
-        "color": OKABE_ITO_PRINT["blue"],
+        "color": policy_color("learned"),
         "marker": "^",
         "label": "dequantised digits (control)",
         "short": "dequantised digits (control)",
+        "gid": policy_gid("learned"),
     },
 }
 #: the colour scale of the top row: log10(variance / threshold) in bins, clipped to +-LIMIT; every
@@ -109,6 +109,7 @@ def draw_mechanisms(records: list[dict], *, title: str | None = None):
                     **{**MEASURED_LINE, "marker": st["marker"], "markersize": 3.0},
                     color=st["color"],
                     label=st["label"],
+                    gid=st.get("gid"),
                 )
             ax.set_xscale("log")
             ax.set_xlabel("Adam step")
