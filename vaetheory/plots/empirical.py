@@ -264,7 +264,7 @@ def draw_training_runs(
             )
             labels.append("variance before the floor (b)")
         ax_ll.set_xlabel("training step")
-        ax_ll.set_ylabel("largest one-sample ELBO in the batch (nats)", fontsize=7)
+        ax_ll.set_ylabel("largest one-sample ELBO\nin the batch (nats)")
         ax_ll.set_title("(a)", loc="left")
         ax_var.set_yscale("log")
         ax_var.set_xlabel("training step")
