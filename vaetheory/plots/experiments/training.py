@@ -17,7 +17,6 @@ from vaetheory.plots.style import (
     BOUND_LINE,
     MEASURED_LINE,
     NEUTRAL_COLOR,
-    OKABE_ITO_PRINT,
     THEORY_COLOR,
     direct_label,
     legend_below,
@@ -38,12 +37,14 @@ LEARNED_SMALLER = ("#8C2D04", "#5A1D02")
 LEARNED_LARGER = "#E0703A"
 #: learned variance on RAW digits: a neutral grey (no policy's colour), square markers
 RAW_COLOR = NEUTRAL_COLOR
-#: one colour per floor method in the floors figure (print-contrast Okabe-Ito hues)
+#: one colour per floor method in the floors figure: none is a policy's colour (style.POLICY_COLORS:
+#: a method is not a policy) nor a floor's blue (style.xi_color); each >= 3:1 on white, and each
+#: method has its own marker too
 FLOOR_METHOD_COLORS = {
-    "clamp": OKABE_ITO_PRINT["blue"],
-    "softclip": OKABE_ITO_PRINT["bluish_green"],
-    "softplus": OKABE_ITO_PRINT["orange"],
-    "gaussian_nll": OKABE_ITO_PRINT["vermillion"],
+    "clamp": "#5D3A9B",  # purple
+    "softclip": "#469990",  # grey teal
+    "softplus": "#9A6324",  # brown
+    "gaussian_nll": "#800000",  # maroon
 }
 FLOOR_METHOD_MARKERS = {"clamp": "o", "softclip": "s", "softplus": "^", "gaussian_nll": "D"}
 _LR_MARKERS = ("o", "^", "v", "D")  # squares are the raw-digits run's
