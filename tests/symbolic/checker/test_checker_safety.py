@@ -267,3 +267,39 @@ def test_the_step_bound_never_fires_inside_a_gc_callback(monkeypatch):
     finally:
         gc.callbacks.remove(slow_callback)
     assert unraisable == []
+
+
+def test_the_step_bound_leaves_no_unraisable_report_from_a_weakref_callback(monkeypatch):
+    """An expiry inside a weakref callback (no frame marks it as one) cannot propagate: it is
+    dropped from sys.unraisablehook while the work runs, and the work still stops at its bound.
+    Found under pytest-xdist, when the alarm hit a WeakKeyDictionary's remove callback."""
+    import sys
+    import time as _time
+    import weakref
+
+    from vaetheory.symbolic.checker.bounded import StepTimeout, run_bounded
+
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda info: unraisable.append(info))
+
+    class Thing:
+        pass
+
+    def slow_remove(ref):
+        end = _time.monotonic() + 0.4  # the alarm fires inside, several times
+        while _time.monotonic() < end:
+            pass
+
+    def work():
+        thing = Thing()
+        keep = weakref.ref(thing, slow_remove)
+        del thing  # the callback runs here, outlasting the bound
+        while True:
+            assert keep() is None
+
+    with pytest.raises(StepTimeout):
+        run_bounded(work, 0.2)
+    assert unraisable == []
+    # reports that are not the alarm's still reach the hook in force
+    sys.unraisablehook(type("Info", (), {"exc_type": ValueError})())
+    assert len(unraisable) == 1

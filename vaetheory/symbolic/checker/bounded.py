@@ -3,7 +3,8 @@
 In the main thread the bound is a ``SIGALRM`` interval timer whose handler raises an exception
 that derives from :class:`BaseException` (so sympy's ``except Exception`` blocks cannot swallow
 it) and re-fires every 50 ms until the work stops; it holds its fire inside a gc callback or a
-``__del__``, where an exception could only be reported as unraisable, not stop the work.
+``__del__``, and an expiry that still lands where Python cannot propagate it (a weakref callback)
+is dropped from ``sys.unraisablehook`` while the work runs: it re-fires 50 ms later.
 Elsewhere (a worker thread, or a platform without ``setitimer``) the work runs in a forked child
 process that is killed at the bound. A timer already set by someone else (pytest-timeout) is
 restored afterwards.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -92,7 +94,15 @@ def _run_with_alarm(fn: Callable[[], T], seconds: float) -> T:
         armed["on"] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
 
+    def unraisable(info) -> None:
+        # the alarm landed where Python cannot propagate an exception (a weakref or gc callback,
+        # a finaliser); it re-fires 50 ms later, so this report is dropped, all others passed on
+        if info.exc_type is not _Expired:
+            old_unraisable(info)
+
     start = time.monotonic()
+    old_unraisable = sys.unraisablehook
+    sys.unraisablehook = unraisable
     old_handler = signal.signal(signal.SIGALRM, handler)
     old_delay, old_interval = signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
@@ -105,6 +115,7 @@ def _run_with_alarm(fn: Callable[[], T], seconds: float) -> T:
         raise StepTimeout(f"sympy did not finish within {seconds:g} s") from None
     finally:
         signal.signal(signal.SIGALRM, old_handler)
+        sys.unraisablehook = old_unraisable
         if old_delay > 0:
             remaining = max(old_delay - (time.monotonic() - start), 1e-3)
             signal.setitimer(signal.ITIMER_REAL, remaining, old_interval)
