@@ -50,9 +50,9 @@ DESCRIPTIONS: dict[str, str] = {
         "constant coordinates) vs per-point collapse, with dequantised digits as the control"
     ),
     "collapse": (
-        "active units and KL of deep VAEs over dense grids of beta (sigma = 1) and fixed sigma^2 spanning the "
-        "data's eigenvalues, q = 2 and 20, beside the linear VAE's min(q, #{l_j > beta sigma^2}); a learned "
-        "shared sigma^2 marked where it settles"
+        "active units and KL of deep VAEs over dense grids of beta (sigma = 1) and fixed sigma^2 spanning "
+        "the data's eigenvalues, q = 2 and 20, beside the linear VAE's min(q, #{l_j > beta sigma^2}); "
+        "a learned shared sigma^2 marked where it settles"
     ),
 }
 
