@@ -369,6 +369,19 @@ def experiment_device(device: str | torch.device) -> torch.device:
     return check_device(device, name="device")
 
 
+def experiment_record(name: str, settings, *, seed: int, data: str, device: torch.device) -> dict[str, Any]:
+    """``DIR/experiment.json``'s record: the experiment, its settings, seed and data (a resume must match it).
+
+    A non-CPU device is part of it (another device draws other minibatches and noise, so a resume
+    must run where the run began); CPU runs keep the record they always had, so their directories
+    still resume.
+    """
+    record = {"experiment": name, "settings": settings.to_dict(), "seed": seed, "data": data}
+    if device.type != "cpu":
+        record["device"] = str(device)
+    return record
+
+
 def open_run_directory(
     out_dir, *, experiment: str, record: dict, resume: bool, overwrite: bool
 ) -> RunDirectory:

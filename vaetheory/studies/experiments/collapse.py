@@ -241,9 +241,7 @@ def run(
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
     device = C.experiment_device(device)
     s = check_settings(settings if settings is not None else (QUICK if quick else DEFAULT))
-    record = {"experiment": NAME, "settings": s.to_dict(), "seed": seed, "data": data}
-    if device.type != "cpu":
-        record["device"] = str(device)
+    record = C.experiment_record(NAME, s, seed=seed, data=data, device=device)
     x_train, x_heldout = C.digits_split(s.n_train, s.n_heldout, seed, "dequantised")
     moments = sample_moments(x_train, name="training digits")
     grid = threshold_grid(moments.eigenvalues, s)

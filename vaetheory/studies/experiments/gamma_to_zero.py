@@ -206,9 +206,7 @@ def run(
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
     device = C.experiment_device(device)
     s = _check_settings(settings if settings is not None else (QUICK if quick else DEFAULT))
-    record = {"experiment": NAME, "settings": s.to_dict(), "seed": seed, "data": data}
-    if device.type != "cpu":
-        record["device"] = str(device)  # another device draws other numbers: a resume must run there
+    record = C.experiment_record(NAME, s, seed=seed, data=data, device=device)
     run_dir = C.open_run_directory(
         out_dir, experiment=NAME, record=record, resume=resume, overwrite=overwrite
     )

@@ -186,11 +186,7 @@ def run(
     seed = check_int("seed", seed, low=0, high=2**63 - 1)
     device = C.experiment_device(device)
     s = settings if settings is not None else (QUICK if quick else DEFAULT)
-    record = {"experiment": NAME, "settings": s.to_dict(), "seed": seed, "data": data}
-    if device.type != "cpu":
-        # another device draws other minibatches and noise: a resume must run where the run began
-        # (CPU runs keep the record they always had, so their directories still resume)
-        record["device"] = str(device)
+    record = C.experiment_record(NAME, s, seed=seed, data=data, device=device)
     run_dir = C.open_run_directory(
         out_dir, experiment=NAME, record=record, resume=resume, overwrite=overwrite
     )
